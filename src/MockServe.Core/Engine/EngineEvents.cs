@@ -1,0 +1,84 @@
+namespace MockServe.Core.Engine;
+
+public enum EngineEventKind
+{
+    /// <summary>Accepted into the waiting queue.</summary>
+    Queued,
+
+    /// <summary>Given its KV blocks; Count = cached tokens reused.</summary>
+    Admitted,
+
+    /// <summary>KV starts coming back from host; Bytes = bytes moved, Duration = transfer time.</summary>
+    SwapInStart,
+
+    SwapInEnd,
+
+    /// <summary>KV of an idle session or a preempted sequence moved to host; Bytes, Duration.</summary>
+    SwapOut,
+
+    /// <summary>An idle session's KV dropped to make room; Count = tokens lost.</summary>
+    Dropped,
+
+    /// <summary>A prompt chunk prefilled in the step that ends at Time; Count = chunk tokens.</summary>
+    PrefillChunk,
+
+    /// <summary>One output token; Count = its 1-based index.</summary>
+    Token,
+
+    /// <summary>Evicted from the running batch; Detail = swap or recompute.</summary>
+    Preempted,
+
+    /// <summary>Done, cancelled included; Result holds the breakdown.</summary>
+    Finished,
+}
+
+/// <summary>One timestamped event of a request or session, in model seconds.</summary>
+public readonly record struct EngineEvent(
+    double Time,
+    EngineEventKind Kind,
+    InferenceRequest? Request,
+    string? SessionId,
+    long Count = 0,
+    double Bytes = 0,
+    double Duration = 0,
+    string? Detail = null,
+    RequestResult? Result = null);
+
+/// <summary>One engine iteration: what ran and how long each phase took.</summary>
+public readonly record struct StepSummary(
+    double Start,
+    double End,
+    int DecodeSequences,
+    long PrefillTokens,
+    double SwapSeconds,
+    double ComputeSeconds,
+    int Running,
+    int Waiting);
+
+/// <summary>Receives the engine's events, synchronously, on the engine's thread: return quickly, never block.</summary>
+public interface IEngineObserver
+{
+    void OnEvent(in EngineEvent e);
+
+    void OnStep(in StepSummary step);
+}
+
+/// <summary>Fans events out to several observers in order.</summary>
+public sealed class CompositeObserver(params IEngineObserver[] observers) : IEngineObserver
+{
+    public void OnEvent(in EngineEvent e)
+    {
+        foreach (var o in observers)
+        {
+            o.OnEvent(e);
+        }
+    }
+
+    public void OnStep(in StepSummary step)
+    {
+        foreach (var o in observers)
+        {
+            o.OnStep(step);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+namespace MockServe.Core.Engine;
+
+/// <summary>Scheduler settings of one engine (one model replica).</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Tokens per paged KV block (vLLM's default is 16).</summary>
+    public int BlockSize { get; init; } = 16;
+
+    /// <summary>Requests that may wait for admission; one more is refused at once.</summary>
+    public int MaxWaiting { get; init; } = 1024;
+
+    /// <summary>Sequences that may run at once (vLLM's max_num_seqs).</summary>
+    public int MaxRunning { get; init; } = 256;
+
+    /// <summary>
+    /// Token budget of one step (vLLM's max_num_batched_tokens): decodes and prompt chunks under
+    /// chunked-prefill; the prompts batched into one step under prefill-first (a longer prompt runs alone).
+    /// </summary>
+    public int MaxBatchedTokens { get; init; } = 2048;
+
+    /// <summary>Scheduling policy by name: chunked-prefill or prefill-first.</summary>
+    public string Scheduler { get; init; } = SchedulingPolicies.ChunkedPrefill;
+
+    /// <summary>What happens to a running sequence evicted for lack of HBM: swap or recompute.</summary>
+    public string Preemption { get; init; } = PreemptionPolicies.Swap;
+
+    /// <summary>Whether idle sessions may be swapped to host DDR; when off, their KV is dropped.</summary>
+    public bool SwapEnabled { get; init; } = true;
+
+    /// <summary>Model seconds an idle session is kept before its KV is freed.</summary>
+    public double SessionTtlSeconds { get; init; } = 600;
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (BlockSize is < 1 or > 1024)
+        {
+            errors.Add($"blockSize: must be between 1 and 1024, got {BlockSize}");
+        }
+
+        if (MaxWaiting is < 0 or > 1_000_000)
+        {
+            errors.Add($"maxWaiting: must be between 0 and 1000000, got {MaxWaiting}");
+        }
+
+        if (MaxRunning is < 1 or > 65_536)
+        {
+            errors.Add($"maxRunning: must be between 1 and 65536, got {MaxRunning}");
+        }
+
+        if (MaxBatchedTokens is < 1 or > 10_000_000)
+        {
+            errors.Add($"maxBatchedTokens: must be between 1 and 10000000, got {MaxBatchedTokens}");
+        }
+
+        if (!SchedulingPolicies.Names.Contains(Scheduler))
+        {
+            errors.Add($"scheduler: unknown policy '{Scheduler}', expected one of {string.Join(", ", SchedulingPolicies.Names)}");
+        }
+
+        if (!PreemptionPolicies.Names.Contains(Preemption))
+        {
+            errors.Add($"preemption: unknown mode '{Preemption}', expected one of {string.Join(", ", PreemptionPolicies.Names)}");
+        }
+
+        if (!(SessionTtlSeconds > 0))
+        {
+            errors.Add($"sessionTtl: must be a positive number of seconds, got {SessionTtlSeconds}");
+        }
+
+        return errors;
+    }
+}

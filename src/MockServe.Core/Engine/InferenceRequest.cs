@@ -1,0 +1,21 @@
+namespace MockServe.Core.Engine;
+
+/// <summary>One turn of a conversation, as the engine sees it: token counts only.</summary>
+public sealed record InferenceRequest
+{
+    public required string RequestId { get; init; }
+
+    /// <summary>Turns with the same session id share the session's KV cache; null for a one-off request.</summary>
+    public string? SessionId { get; init; }
+
+    /// <summary>The whole prompt, history included; the part the session already holds is not prefilled again.</summary>
+    public required long PromptTokens { get; init; }
+
+    public required long MaxTokens { get; init; }
+
+    /// <summary>The model emits end-of-sequence after this many tokens (finish reason stop); null: only max tokens stops it.</summary>
+    public long? StopAfterTokens { get; init; }
+
+    /// <summary>Caller's own state, handed back in every event of this request.</summary>
+    public object? Tag { get; init; }
+}

@@ -1,0 +1,65 @@
+using MockServe.Core.Sessions;
+
+namespace MockServe.Core.Engine;
+
+internal enum SequenceState
+{
+    Waiting,
+    Running,
+    Swapped,
+    Done,
+}
+
+/// <summary>The engine's mutable state of one request.</summary>
+internal sealed class Sequence(InferenceRequest request, Session? session, double arrival)
+{
+    public InferenceRequest Request { get; } = request;
+
+    public Session? Session { get; } = session;
+
+    public double ArrivalTime { get; } = arrival;
+
+    public SequenceState State { get; set; } = SequenceState.Waiting;
+
+    /// <summary>Node in the waiting or swapped queue.</summary>
+    public LinkedListNode<Sequence>? QueueNode { get; set; }
+
+    /// <summary>Completion tokens to produce before finishing.</summary>
+    public long Target { get; } = Math.Min(request.MaxTokens, request.StopAfterTokens ?? long.MaxValue);
+
+    public FinishReason TargetReason =>
+        Request.StopAfterTokens is { } stop && stop < Request.MaxTokens ? FinishReason.Stop : FinishReason.Length;
+
+    public long Generated { get; set; }
+
+    /// <summary>Tokens that must be in KV before the next token: the prompt, plus output when recomputing.</summary>
+    public long PrefillTarget { get; set; }
+
+    /// <summary>Tokens whose KV this sequence holds.</summary>
+    public long KvTokens { get; set; }
+
+    public long HbmBlocks { get; set; }
+
+    public long HostBlocks { get; set; }
+
+    /// <summary>True once the sequence first got its blocks; a recomputed sequence keeps its first cache state.</summary>
+    public bool Admitted { get; set; }
+
+    public CacheState Cache { get; set; }
+
+    public long CachedTokens { get; set; }
+
+    public long RecomputedTokens { get; set; }
+
+    public int Preemptions { get; set; }
+
+    public double FirstTokenTime { get; set; } = double.NaN;
+
+    public double SwapInSeconds { get; set; }
+
+    public double PrefillSeconds { get; set; }
+
+    public bool IsPrefilling => State == SequenceState.Running && KvTokens < PrefillTarget;
+
+    public bool IsDecoding => State == SequenceState.Running && KvTokens >= PrefillTarget;
+}

@@ -1,0 +1,70 @@
+namespace MockServe.Core.Simulation;
+
+/// <summary>
+/// A synthetic multi-turn workload: every user holds a conversation whose first turn sends the context and
+/// whose later turns add a few tokens, with think time between turns; after the last turn the user closes the
+/// session and starts a new conversation.
+/// </summary>
+public sealed record WorkloadOptions
+{
+    public int Users { get; init; } = 64;
+
+    /// <summary>Tokens of the first turn's prompt.</summary>
+    public long ContextTokens { get; init; } = 50_000;
+
+    public int Turns { get; init; } = 5;
+
+    /// <summary>New prompt tokens of each later turn, on top of the history.</summary>
+    public long TurnTokens { get; init; } = 200;
+
+    /// <summary>Mean think time between a turn's last token and the next turn; drawn uniformly in [0.5, 1.5) x mean.</summary>
+    public double ThinkTimeSeconds { get; init; } = 5;
+
+    public long OutputTokens { get; init; } = 256;
+
+    /// <summary>Model seconds to simulate; no turn starts after it.</summary>
+    public double DurationSeconds { get; init; } = 3600;
+
+    public int Seed { get; init; } = 1;
+
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (Users is < 1 or > 1_000_000)
+        {
+            errors.Add($"--users: must be between 1 and 1000000, got {Users}");
+        }
+
+        if (ContextTokens < 1)
+        {
+            errors.Add($"--context: must be at least 1 token, got {ContextTokens}");
+        }
+
+        if (Turns < 1)
+        {
+            errors.Add($"--turns: must be at least 1, got {Turns}");
+        }
+
+        if (TurnTokens < 1)
+        {
+            errors.Add($"--turn-tokens: must be at least 1, got {TurnTokens}");
+        }
+
+        if (OutputTokens < 1)
+        {
+            errors.Add($"--output-tokens: must be at least 1, got {OutputTokens}");
+        }
+
+        if (!(ThinkTimeSeconds >= 0) || double.IsInfinity(ThinkTimeSeconds))
+        {
+            errors.Add($"--think-time: must be zero or more seconds, got {ThinkTimeSeconds}");
+        }
+
+        if (!(DurationSeconds > 0) || DurationSeconds > 366 * 86400.0)
+        {
+            errors.Add($"--duration: must be more than 0 and at most a year, got {DurationSeconds} s");
+        }
+
+        return errors;
+    }
+}

@@ -1,4 +1,5 @@
 using System.Globalization;
+
 using MockServe.Core.Engine;
 using MockServe.Core.Profiles;
 

@@ -1,0 +1,118 @@
+using System.CommandLine;
+using System.CommandLine.Invocation;
+using System.CommandLine.Parsing;
+
+using MockServe.Core.Profiles;
+
+namespace MockServe.Server.Cli;
+
+/// <summary>
+/// The <c>mockserve</c> command line. Commands write through <see cref="Out"/> and <see cref="Error"/>, never
+/// <see cref="Console"/>, so <see cref="Run"/> can hand them any writers (tests capture both).
+/// </summary>
+public static class CliApp
+{
+    public const int ExitOk = 0;
+    public const int ExitError = 1;
+
+    /// <summary>The root command with every subcommand; a new command adds one line here.</summary>
+    public static RootCommand CreateRootCommand()
+    {
+        var root = new RootCommand("MockServe: a gRPC mock of an LLM inference server whose GPU is a roofline cost model.");
+        root.Subcommands.Add(ProfilesCommand.Create());
+        root.Subcommands.Add(EstimateCommand.Create());
+        // Until the server arrives, a bare `mockserve` shows what the default deployment costs.
+        root.SetAction(parseResult =>
+        {
+            var stdout = Out(parseResult);
+            EstimateCommand.Write(
+                stdout, Presets.DefaultDeployment, EstimateCommand.DefaultContextTokens, EstimateCommand.DefaultDecodeTokens, OutputFormat.Table);
+            stdout.WriteLine();
+            stdout.WriteLine("Run 'mockserve --help' for the commands and 'mockserve estimate --help' for the options.");
+            return ExitOk;
+        });
+        return root;
+    }
+
+    /// <summary>
+    /// Parses <paramref name="args"/> and runs the chosen command. Parse errors, <see cref="CliException"/>
+    /// and <see cref="ProfileException"/> go to <paramref name="stderr"/> with exit code <see cref="ExitError"/>.
+    /// </summary>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    {
+        ArgumentNullException.ThrowIfNull(stderr);
+        var parseResult = CreateRootCommand().Parse(args);
+        var parseError = parseResult.Action as ParseErrorAction;
+        bool parseFailed = parseError is not null;
+        if (parseError is not null)
+        {
+            // The full help after every typo buries the error; a hint to --help follows instead.
+            parseError.ShowHelp = false;
+        }
+
+        var configuration = new InvocationConfiguration
+        {
+            // The parse error action prints its typo suggestions to Output; they belong with the error.
+            Output = parseFailed ? stderr : stdout,
+            Error = stderr,
+            // User errors are reported below without a stack trace; anything else is a bug and should crash.
+            EnableDefaultExceptionHandler = false,
+        };
+        try
+        {
+            int exitCode = parseResult.Invoke(configuration);
+            if (parseFailed)
+            {
+                stderr.WriteLine($"Run '{HelpCommandLine(parseResult)}' for usage.");
+            }
+
+            return exitCode;
+        }
+        catch (Exception ex) when (ex is CliException or ProfileException)
+        {
+            return Fail(stderr, ex.Message);
+        }
+    }
+
+    /// <summary>Where a command writes its result.</summary>
+    public static TextWriter Out(ParseResult parseResult)
+    {
+        ArgumentNullException.ThrowIfNull(parseResult);
+        return parseResult.InvocationConfiguration.Output;
+    }
+
+    /// <summary>Where a command writes errors and warnings.</summary>
+    public static TextWriter Error(ParseResult parseResult)
+    {
+        ArgumentNullException.ThrowIfNull(parseResult);
+        return parseResult.InvocationConfiguration.Error;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="message"/> (one "error: " line per message line) to the command's error writer
+    /// and returns <see cref="ExitError"/>: <c>return CliApp.Fail(parseResult, "--rate: must be positive");</c>.
+    /// </summary>
+    public static int Fail(ParseResult parseResult, string message) => Fail(Error(parseResult), message);
+
+    private static int Fail(TextWriter stderr, string message)
+    {
+        foreach (string line in message.Split(Environment.NewLine))
+        {
+            stderr.WriteLine($"error: {line}");
+        }
+
+        return ExitError;
+    }
+
+    private static string HelpCommandLine(ParseResult parseResult)
+    {
+        var names = new List<string>();
+        for (var result = parseResult.CommandResult; result is not null; result = result.Parent as CommandResult)
+        {
+            names.Add(result.Command is RootCommand ? "mockserve" : result.Command.Name);
+        }
+
+        names.Reverse();
+        return $"{string.Join(' ', names)} --help";
+    }
+}

@@ -1,0 +1,112 @@
+using System.CommandLine;
+
+using MockServe.Core.CostModel;
+using MockServe.Core.Profiles;
+
+using Spectre.Console;
+
+namespace MockServe.Server.Cli;
+
+/// <summary><c>mockserve estimate</c>: the cost model's figures for one context length.</summary>
+internal static class EstimateCommand
+{
+    public const long DefaultContextTokens = 50_000;
+    public const long DefaultDecodeTokens = 1;
+
+    public static Command Create()
+    {
+        var deployment = new DeploymentOptions();
+        var context = TokenCountOption.Create(
+            "--context", "Tokens in the context (the prompt), 1 to the model's maxContext.", DefaultContextTokens);
+        var decodeTokens = TokenCountOption.Create(
+            "--decode-tokens", "Tokens to decode after the context, 1 to the model's maxContext.", DefaultDecodeTokens, "N");
+        var format = OutputFormats.CreateOption();
+
+        var command = new Command(
+            "estimate",
+            "Price one request with the roofline cost model: KV bytes, users that fit, prefill, decode and swap times.");
+        deployment.AddTo(command);
+        command.Options.Add(context);
+        command.Options.Add(decodeTokens);
+        command.Options.Add(format);
+        command.SetAction(parseResult =>
+        {
+            var built = deployment.Build(parseResult);
+            long contextTokens = parseResult.GetValue(context);
+            long decode = parseResult.GetValue(decodeTokens);
+            int maxContext = built.Model.MaxContext;
+            if (contextTokens < 1 || contextTokens > maxContext)
+            {
+                return CliApp.Fail(
+                    parseResult,
+                    $"{context.Name}: must be between 1 and {built.Model.Id}'s maxContext {maxContext}, got {contextTokens}");
+            }
+
+            // The decode loop prices every token separately, so an unbounded count would hang the command.
+            if (decode < 1 || decode > maxContext)
+            {
+                return CliApp.Fail(
+                    parseResult,
+                    $"{decodeTokens.Name}: must be between 1 and {built.Model.Id}'s maxContext {maxContext}, got {decode}");
+            }
+
+            Write(CliApp.Out(parseResult), built, contextTokens, decode, parseResult.GetValue(format));
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+
+    public static void Write(TextWriter writer, Deployment deployment, long contextTokens, long decodeTokens, OutputFormat format)
+    {
+        var summary = new GpuCostModel(deployment).Summarize(contextTokens, decodeTokens);
+        if (format == OutputFormat.Json)
+        {
+            OutputFormats.WriteJson(writer, new EstimateResult(
+                Model: deployment.Model.Id,
+                Gpu: deployment.Gpu.Id,
+                Tp: deployment.TensorParallel,
+                ContextTokens: contextTokens,
+                DecodeTokens: decodeTokens,
+                KvBytesPerToken: summary.KvBytesPerToken,
+                KvBytes: summary.KvBytes,
+                WeightBytes: summary.WeightBytes,
+                KvCapacityBytes: summary.KvCapacityBytes,
+                MaxConcurrentUsers: summary.MaxConcurrentUsers,
+                PrefillSeconds: summary.PrefillSeconds,
+                DecodeSecondsPerToken: summary.DecodeSecondsPerToken,
+                DecodeSeconds: summary.DecodeSeconds,
+                ContextSwitchSeconds: summary.ContextSwitchSeconds));
+            return;
+        }
+
+        writer.WriteLine($"{DeploymentOptions.Describe(deployment)}, {Units.Count(contextTokens)}-token context");
+        var table = ConsoleTable.Create("Metric", "Value", "").RightAlign(1);
+        table.AddRow("KV per token", Units.Bytes(summary.KvBytesPerToken), "all layers, after compression");
+        table.AddRow("KV per context", Units.Bytes(summary.KvBytes), $"{Units.Count(contextTokens)} tokens");
+        table.AddRow("Weights", Units.Bytes(summary.WeightBytes), "resident across the group");
+        table.AddRow("KV capacity", Units.Bytes(summary.KvCapacityBytes), "HBM - weights - activation reserve");
+        table.AddRow("Max concurrent users", Units.Count(summary.MaxConcurrentUsers), "whole contexts resident at once");
+        table.AddRow("Prefill", Units.Seconds(summary.PrefillSeconds), "whole context, nothing cached");
+        table.AddRow("Decode per token", Units.Seconds(summary.DecodeSecondsPerToken), "one sequence alone");
+        table.AddRow("Decode", Units.Seconds(summary.DecodeSeconds), $"{Units.Count(decodeTokens)} token(s)");
+        table.AddRow("Context switch", Units.Seconds(summary.ContextSwitchSeconds), "KV one way over the host link");
+        ConsoleTable.Write(writer, table);
+    }
+
+    /// <summary>The JSON shape of an estimate; <see cref="CostSummary"/>'s fields plus what was priced.</summary>
+    internal sealed record EstimateResult(
+        string Model,
+        string Gpu,
+        int Tp,
+        long ContextTokens,
+        long DecodeTokens,
+        double KvBytesPerToken,
+        double KvBytes,
+        double WeightBytes,
+        double KvCapacityBytes,
+        long MaxConcurrentUsers,
+        double PrefillSeconds,
+        double DecodeSecondsPerToken,
+        double DecodeSeconds,
+        double ContextSwitchSeconds);
+}

@@ -155,7 +155,26 @@ public sealed class GpuCostModel
         DecodeSeconds: DecodeSeconds(contextTokens, decodeTokens),
         ContextSwitchSeconds: SwapSeconds(KvBytes(contextTokens)));
 
-    // An MoE reads only the experts its tokens route to; with many tokens in the batch every expert is hit,
-    // so the bytes read grow with the batch up to all weights. Dense models read all weights every time.
-    private double WeightBytesRead(long tokens) => Math.Min(WeightBytes, ActiveWeightBytes * tokens);
+    /// <summary>
+    /// Weight bytes a step with <paramref name="tokens"/> tokens reads. A dense model reads all of them. An MoE
+    /// reads its shared part (attention, embeddings, shared experts) and each routed expert at least one token
+    /// goes to: with uniform top-k routing of E experts, E (1 - (1 - k/E)^T) of them in expectation
+    /// (Fedus et al. 2022 assume uniform load; Jiang et al. 2024, Mixtral).
+    /// </summary>
+    public double WeightBytesRead(long tokens)
+    {
+        var model = Deployment.Model;
+        if (model.Experts == 0 || tokens <= 0)
+        {
+            return tokens <= 0 ? 0 : WeightBytes;
+        }
+
+        double e = model.Experts;
+        double k = model.ExpertsPerToken;
+        // total = shared + E x, active = shared + k x, so one expert (summed over layers) has x parameters.
+        double expert = (model.TotalParameters - model.ActiveParameters) / (e - k);
+        double shared = model.ActiveParameters - (k * expert);
+        double touched = e * (1 - Math.Pow(1 - (k / e), tokens));
+        return (shared + (expert * touched)) * model.WeightBytesPerParameter;
+    }
 }

@@ -3,12 +3,21 @@ namespace MockServe.Core.Profiles;
 /// <summary>A model served on a tensor-parallel group of GPUs: everything the cost model prices.</summary>
 public sealed record Deployment
 {
+    private readonly int? _tensorParallel;
+
     public required ModelProfile Model { get; init; }
 
     public required HardwareProfile Gpu { get; init; }
 
-    /// <summary>Tensor-parallel degree; HBM, FLOP/s, HBM bandwidth and host links all scale by it.</summary>
-    public int TensorParallel { get; init; } = 1;
+    /// <summary>
+    /// Tensor-parallel degree, by default the GPU profile's GPU count; HBM, FLOP/s, HBM bandwidth and host
+    /// links all scale by it.
+    /// </summary>
+    public int TensorParallel
+    {
+        get => _tensorParallel ?? Gpu.GpuCount;
+        init => _tensorParallel = value;
+    }
 
     public Efficiency Efficiency { get; init; } = new();
 

@@ -34,6 +34,12 @@ public sealed record ModelProfile
     /// <summary>Parameters a token passes through; equals <see cref="TotalParameters"/> for a dense model.</summary>
     public double ActiveParameters { get; init; }
 
+    /// <summary>MoE only: routed experts per MoE layer; 0 for a dense model.</summary>
+    public int Experts { get; init; }
+
+    /// <summary>MoE only: routed experts each token goes through.</summary>
+    public int ExpertsPerToken { get; init; }
+
     public AttentionKind Attention { get; init; } = AttentionKind.Gqa;
 
     public int MaxContext { get; init; }
@@ -67,6 +73,20 @@ public sealed record ModelProfile
         if (ActiveParameters > TotalParameters)
         {
             errors.Add($"activeParameters: {ActiveParameters:G4} is more than totalParameters {TotalParameters:G4}");
+        }
+
+        if (RopeHeadDim < 0)
+        {
+            errors.Add($"ropeHeadDim: must be zero or more, got {RopeHeadDim}");
+        }
+
+        if (Experts < 0 || ExpertsPerToken < 0)
+        {
+            errors.Add($"experts: must be zero or more, got experts {Experts} and expertsPerToken {ExpertsPerToken}");
+        }
+        else if (ActiveParameters < TotalParameters && !(Experts > 1 && ExpertsPerToken >= 1 && ExpertsPerToken < Experts))
+        {
+            errors.Add($"experts: an MoE (activeParameters {ActiveParameters:G4} < totalParameters {TotalParameters:G4}) needs experts > 1 and expertsPerToken between 1 and experts - 1, got {Experts} and {ExpertsPerToken}");
         }
 
         if (Attention == AttentionKind.Mla)

@@ -76,6 +76,8 @@ public static class Presets
             // 8 experts, 2 routed per token: all 46.7B resident, 12.9B touched per token.
             TotalParameters = 46.7e9,
             ActiveParameters = 12.9e9,
+            Experts = 8,
+            ExpertsPerToken = 2,
             Attention = AttentionKind.Gqa,
             MaxContext = 32_768,
             Source = "mistralai/Mixtral-8x7B-v0.1 config.json; Jiang et al. 2024, arXiv:2401.04088",
@@ -96,6 +98,9 @@ public static class Presets
             Vocabulary = 102400,
             TotalParameters = 15.7e9,
             ActiveParameters = 2.4e9,
+            // 64 routed experts, 6 per token; the 2 shared experts count among the always-active parameters.
+            Experts = 64,
+            ExpertsPerToken = 6,
             Attention = AttentionKind.Mla,
             MaxContext = 32_768,
             Source = "deepseek-ai/DeepSeek-V2-Lite config.json; DeepSeek-AI 2024, arXiv:2405.04434",
@@ -132,7 +137,8 @@ public static class Presets
         {
             Id = "h200",
             Name = "NVIDIA H200 SXM 141GB",
-            HbmBytes = 141e9,
+            // Marketed as 141 GB; like the other presets' "80GB", the figure is binary gigabytes.
+            HbmBytes = 141 * GiB,
             HbmBandwidth = 4.8e12,
             PeakFlops = 989e12,
             HostLinkBandwidth = 64e9,

@@ -14,7 +14,7 @@ public static class ProfileLoader
     public static IReadOnlyList<string> ModelFields { get; } =
     [
         "id", "name", "layers", "hiddenSize", "queryHeads", "kvHeads", "headDim", "ropeHeadDim", "kvLatentDim",
-        "ffnSize", "vocabulary", "totalParameters", "activeParameters", "attention", "maxContext",
+        "ffnSize", "vocabulary", "totalParameters", "activeParameters", "experts", "expertsPerToken", "attention", "maxContext",
         "weightBytesPerParameter", "kvBytesPerElement", "source",
     ];
 
@@ -67,6 +67,8 @@ public static class ProfileLoader
             TotalParameters = totalParameters ?? 0,
             // A dense model passes every token through all its parameters; only an MoE needs to say otherwise.
             ActiveParameters = fields.Double("activeParameters") ?? totalParameters ?? 0,
+            Experts = fields.Int("experts") ?? 0,
+            ExpertsPerToken = fields.Int("expertsPerToken") ?? 0,
             Attention = attention ?? ModelDefaults.Attention,
             MaxContext = fields.Int("maxContext", required: true) ?? 0,
             WeightBytesPerParameter = fields.Double("weightBytesPerParameter") ?? ModelDefaults.WeightBytesPerParameter,
@@ -75,12 +77,6 @@ public static class ProfileLoader
         };
 
         var errors = profile.Validate().ToList();
-        // ModelProfile.Validate does not look at ropeHeadDim; a negative one would take FLOPs away.
-        if (profile.RopeHeadDim < 0)
-        {
-            errors.Add($"ropeHeadDim: must be zero or more, got {profile.RopeHeadDim}");
-        }
-
         fields.AddValidationErrors(errors);
         fields.ThrowIfAny();
         return profile;

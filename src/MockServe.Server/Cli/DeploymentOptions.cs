@@ -97,7 +97,6 @@ public sealed class DeploymentOptions
         {
             Model = model,
             Gpu = gpu,
-            TensorParallel = parseResult.GetValue(TensorParallel) ?? gpu.GpuCount,
             Efficiency = new Efficiency
             {
                 PrefillComputeUtilization = parseResult.GetValue(PrefillUtilization) ?? defaultEfficiency.PrefillComputeUtilization,
@@ -111,6 +110,11 @@ public sealed class DeploymentOptions
                 Bits = parseResult.GetValue(KvBits) ?? KvCompression.None.Bits,
             },
         };
+
+        if (parseResult.GetValue(TensorParallel) is { } tp)
+        {
+            deployment = deployment with { TensorParallel = tp };
+        }
 
         var errors = deployment.Validate();
         if (errors.Count > 0)

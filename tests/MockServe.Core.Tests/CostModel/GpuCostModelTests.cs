@@ -258,24 +258,28 @@ public sealed class GpuCostModelTests
     }
 
     [Fact]
-    public void DecodeStepSeconds_MixtralBatchOfThree_ReadsActiveWeightsPerToken()
+    public void DecodeStepSeconds_MixtralBatchOfThree_ReadsTheExpertsItsTokensRouteTo()
     {
         GpuCostModel model = Build("mixtral-8x7b", tp: 2);
 
-        // 3 x 25.8e9 = 77.4e9 bytes, still below the 93.4e9 resident.
-        double expected = ((3 * MixtralActiveWeightBytes) + (MixtralKvBytesPerToken * 3_000)) / (2 * A100Bandwidth);
+        // One expert (all layers): (46.7e9 - 12.9e9) / (8 - 2) = 5.6333e9; shared = 12.9e9 - 2 x 5.6333e9.
+        // Three tokens, each routed to 2 of 8 uniformly, touch 8 x (1 - (6/8)^3) = 4.625 experts on average.
+        double expert = (46.7e9 - 12.9e9) / 6;
+        double shared = 12.9e9 - (2 * expert);
+        double weightBytes = (shared + (expert * 8 * (1 - Math.Pow(0.75, 3)))) * 2;
+        double expected = (weightBytes + (MixtralKvBytesPerToken * 3_000)) / (2 * A100Bandwidth);
         AssertClose(expected, model.DecodeStepSeconds([1_000, 1_000, 1_000]));
     }
 
     [Fact]
-    public void DecodeStepSeconds_MixtralBatchOfEight_CapsWeightReadAtTotalWeights()
+    public void WeightBytesRead_MixtralLargeBatch_ApproachesAllWeights()
     {
         GpuCostModel model = Build("mixtral-8x7b", tp: 2);
-        long[] contexts = Enumerable.Repeat(1_000L, 8).ToArray();
 
-        // 8 x 25.8e9 = 206.4e9 bytes would exceed the 93.4e9 resident: every expert is read once.
-        double expected = (MixtralWeightBytes + (MixtralKvBytesPerToken * 8_000)) / (2 * A100Bandwidth);
-        AssertClose(expected, model.DecodeStepSeconds(contexts));
+        // (6/8)^256 is below 1e-31: every expert is read once, never more.
+        AssertClose(MixtralWeightBytes, model.WeightBytesRead(256));
+        Assert.True(model.WeightBytesRead(8) < 0.95 * MixtralWeightBytes);
+        AssertClose(MixtralActiveWeightBytes, model.WeightBytesRead(1));
     }
 
     [Fact]

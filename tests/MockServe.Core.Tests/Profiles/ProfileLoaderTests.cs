@@ -79,7 +79,7 @@ public sealed class ProfileLoaderTests : IDisposable
             {
               "id": "mla-test", "name": "MLA test", "layers": 27, "hiddenSize": 2048,
               "queryHeads": 16, "kvHeads": 16, "headDim": 128, "ropeHeadDim": 64, "kvLatentDim": 576,
-              "ffnSize": 10944, "vocabulary": 102400, "totalParameters": 15.7e9, "activeParameters": 2.4e9,
+              "ffnSize": 10944, "vocabulary": 102400, "totalParameters": 15.7e9, "activeParameters": 2.4e9, "experts": 64, "expertsPerToken": 6,
               "attention": "mla", "maxContext": 32768, "weightBytesPerParameter": 2, "kvBytesPerElement": 2,
               "source": "hand-written"
             }
@@ -111,11 +111,22 @@ public sealed class ProfileLoaderTests : IDisposable
     [Fact]
     public void LoadModel_MoeActiveParametersGiven_KeepsThem()
     {
-        string path = _dir.Write("moe.yaml", ModelYaml + "\nactiveParameters: 2.1e9\n");
+        string path = _dir.Write("moe.yaml", ModelYaml + "\nactiveParameters: 2.1e9\nexperts: 8\nexpertsPerToken: 2\n");
 
         var model = ProfileLoader.LoadModel(path);
 
         Assert.Equal((7.6e9, 2.1e9), (model.TotalParameters, model.ActiveParameters));
+    }
+
+    [Fact]
+    public void LoadModel_MoeWithoutExperts_IsRefusedNamingExperts()
+    {
+        string path = _dir.Write("moe.yaml", ModelYaml + "\nactiveParameters: 2.1e9\n");
+
+        var ex = Assert.Throws<ProfileException>(() => ProfileLoader.LoadModel(path));
+
+        Assert.Contains("experts:", ex.Message);
+        Assert.Contains("got 0 and 0", ex.Message);
     }
 
     [Fact]

@@ -21,6 +21,7 @@ public static class CliApp
         var root = new RootCommand("MockServe: a gRPC mock of an LLM inference server whose GPU is a roofline cost model.");
         root.Subcommands.Add(ProfilesCommand.Create());
         root.Subcommands.Add(EstimateCommand.Create());
+        root.Subcommands.Add(SimulateCommand.Create());
         // Until the server arrives, a bare `mockserve` shows what the default deployment costs.
         root.SetAction(parseResult =>
         {

@@ -1,0 +1,162 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+
+using MockServe.Core.Engine;
+using MockServe.Core.Simulation;
+
+using Spectre.Console;
+
+namespace MockServe.Server.Cli;
+
+/// <summary><c>mockserve simulate</c>: a synthetic multi-turn workload on the virtual clock.</summary>
+internal static class SimulateCommand
+{
+    public static Command Create()
+    {
+        var defaults = new WorkloadOptions();
+        var deployment = new DeploymentOptions();
+        var engine = new EngineOptionSet();
+        var users = new Option<int>("--users") { Description = "Concurrent users, each holding one conversation at a time.", Required = true };
+        var context = TokenCountOption.Create("--context", "Prompt tokens of a conversation's first turn.", defaults.ContextTokens);
+        var turns = new Option<int>("--turns") { Description = "Turns per conversation; then the session closes and a new one starts.", DefaultValueFactory = _ => defaults.Turns };
+        var turnTokens = TokenCountOption.Create("--turn-tokens", "New prompt tokens of each later turn.", defaults.TurnTokens, "N");
+        var thinkTime = DurationOption.Create("--think-time", "Mean pause between a turn's last token and the next turn (uniform in 0.5x..1.5x).", defaults.ThinkTimeSeconds);
+        var outputTokens = TokenCountOption.Create("--output-tokens", "Tokens generated per turn.", defaults.OutputTokens, "N");
+        var duration = DurationOption.Create("--duration", "Model time to simulate.", defaults.DurationSeconds);
+        var seed = new Option<int>("--seed") { Description = "Seed of the arrival and think-time draws; a seed reproduces a run exactly.", DefaultValueFactory = _ => defaults.Seed };
+        var trace = new Option<FileInfo?>("--trace") { Description = "Write every engine event and step to this file, one line each.", HelpName = "FILE" };
+        var format = OutputFormats.CreateOption();
+
+        var command = new Command(
+            "simulate",
+            "Run many multi-turn users against the engine on a virtual clock: an hour of GPU time in seconds.");
+        deployment.AddTo(command);
+        engine.AddTo(command);
+        foreach (Option option in new Option[] { users, context, turns, turnTokens, thinkTime, outputTokens, duration, seed, trace, format })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(parseResult =>
+        {
+            var built = deployment.Build(parseResult);
+            var engineOptions = engine.Build(parseResult);
+            var workload = new WorkloadOptions
+            {
+                Users = parseResult.GetValue(users),
+                ContextTokens = parseResult.GetValue(context),
+                Turns = parseResult.GetValue(turns),
+                TurnTokens = parseResult.GetValue(turnTokens),
+                ThinkTimeSeconds = parseResult.GetValue(thinkTime),
+                OutputTokens = parseResult.GetValue(outputTokens),
+                DurationSeconds = parseResult.GetValue(duration),
+                Seed = parseResult.GetValue(seed),
+            };
+            var errors = workload.Validate();
+            if (errors.Count > 0)
+            {
+                return CliApp.Fail(parseResult, string.Join(Environment.NewLine, errors));
+            }
+
+            using var traceWriter = parseResult.GetValue(trace) is { } file ? new StreamWriter(file.FullName) : null;
+            SimulationRunner runner;
+            try
+            {
+                runner = new SimulationRunner(built, engineOptions, workload, traceWriter is null ? null : new EventTraceWriter(traceWriter));
+            }
+            catch (ArgumentException ex)
+            {
+                return CliApp.Fail(parseResult, ex.Message.Split(" (Parameter")[0]);
+            }
+
+            var outputFormat = parseResult.GetValue(format);
+            var (report, run) = Measure(runner, CliApp.Error(parseResult));
+            var stdout = CliApp.Out(parseResult);
+            if (outputFormat == OutputFormat.Json)
+            {
+                var json = JsonSerializer.SerializeToNode(report, OutputFormats.Json)!.AsObject();
+                json["run"] = JsonSerializer.SerializeToNode(run, OutputFormats.Json);
+                stdout.WriteLine(json.ToJsonString(OutputFormats.Json));
+            }
+            else
+            {
+                WriteTable(stdout, report, run);
+            }
+
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+
+    /// <summary>Wall and CPU time of the run itself: the benchmark figures, not part of the modelled results.</summary>
+    internal sealed record RunCost(double WallSeconds, double CpuSeconds, double EventsPerCpuSecond);
+
+    private static (SimulationReport Report, RunCost Run) Measure(SimulationRunner runner, TextWriter stderr)
+    {
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
+        long start = Stopwatch.GetTimestamp();
+        SimulationReport report;
+        if (ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected)
+        {
+            // A progress bar only where a person watches; files, pipes and tests get the result alone.
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            SimulationReport? result = null;
+            console.Progress().AutoClear(true).Start(ctx =>
+            {
+                var task = ctx.AddTask("simulating model time", maxValue: 1.0);
+                result = runner.Run(new SynchronousProgress(p => task.Value = p));
+            });
+            report = result!;
+        }
+        else
+        {
+            report = runner.Run();
+        }
+
+        double wall = Stopwatch.GetElapsedTime(start).TotalSeconds;
+        process.Refresh();
+        double cpu = (process.TotalProcessorTime - cpuBefore).TotalSeconds;
+        return (report, new RunCost(wall, cpu, (report.Events + report.Steps) / Math.Max(cpu, 1e-9)));
+    }
+
+    private static void WriteTable(TextWriter writer, SimulationReport r, RunCost run)
+    {
+        var w = r.Workload;
+        writer.WriteLine(
+            $"{r.Model} on {r.TensorParallel} x {r.Gpu}, {r.Scheduler}: {Units.Count(w.Users)} users, {Units.Count(w.ContextTokens)}-token context, " +
+            $"{w.Turns} turns of +{Units.Count(w.TurnTokens)} tokens, {Units.Count(w.OutputTokens)} output tokens, think {Units.Seconds(w.ThinkTimeSeconds)}, " +
+            $"{Units.Seconds(w.DurationSeconds)} of model time, seed {w.Seed}");
+
+        var metrics = ConsoleTable.Create("Metric", "Value", "").RightAlign(1);
+        metrics.AddRow("Concurrency", $"{r.MeanRunning:F2}", $"mean running sequences (max {r.MaxRunning}, mean waiting {r.MeanWaiting:F1}, {Units.Count(r.MaxConcurrentUsers)} users fit at the first-turn context)");
+        metrics.AddRow("Prefilling", $"{r.PrefillTokensPerSecond:F0} tok/s", $"{Units.Count(r.PrefillTokens)} tokens prefilled, {Units.Count(r.CachedTokens)} reused from cache, {Units.Count(r.RecomputedTokens)} recomputed");
+        metrics.AddRow("Decoding", $"{r.DecodeTokensPerSecond:F1} tok/s", $"{Units.Count(r.TokensGenerated)} tokens generated");
+        metrics.AddRow("Context switching", $"{r.ContextSwitchesPerSecond:F3} /s", $"{Units.Count(r.ContextSwitches)} swaps, {Units.Bytes(r.SwapBytes)} moved, {Units.Count(r.Preemptions)} preemptions, {Units.Count(r.SessionsDropped)} sessions dropped");
+        metrics.AddRow("Requests", Units.Count(r.RequestsCompleted), $"completed ({Units.Count(r.RequestsRejected)} refused, {Units.Count(r.RequestsInFlight)} in flight at the end)");
+        metrics.AddRow("Cache states", "", string.Join(", ", r.CacheStates.Select(kv => $"{kv.Key} {kv.Value}")));
+        metrics.AddRow("GPU busy", "", string.Join(", ", r.GpuBusy.Select(kv => $"{kv.Key} {kv.Value:P1}")));
+        ConsoleTable.Write(writer, metrics);
+        writer.WriteLine();
+
+        var latency = ConsoleTable.Create("Latency", "p50", "p90", "p99", "max", "mean").RightAlign(1, 2, 3, 4, 5);
+        foreach (var (name, s) in new[] { ("TTFT", r.TtftSeconds), ("ITL", r.ItlSeconds), ("E2E", r.E2eSeconds) })
+        {
+            latency.AddRow(name, Units.Seconds(s.P50), Units.Seconds(s.P90), Units.Seconds(s.P99), Units.Seconds(s.Max), Units.Seconds(s.Mean));
+        }
+
+        ConsoleTable.Write(writer, latency);
+        writer.WriteLine();
+        writer.WriteLine(
+            $"Simulated {Units.Count(r.Events)} events and {Units.Count(r.Steps)} steps in {run.WallSeconds:F2} s wall, {run.CpuSeconds:F2} s CPU " +
+            $"({run.EventsPerCpuSecond / 1e6:F2} M events per CPU second).");
+    }
+
+    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class SynchronousProgress(Action<double> report) : IProgress<double>
+    {
+        public void Report(double value) => report(value);
+    }
+}

@@ -1,0 +1,100 @@
+using System.Text.Json;
+
+namespace MockServe.Server.Tests.Cli;
+
+public class SimulateCommandTests
+{
+    private static readonly string[] Small =
+        ["simulate", "--users", "6", "--context", "20k", "--turns", "3", "--turn-tokens", "100", "--think-time", "2s", "--output-tokens", "64", "--duration", "2m"];
+
+    [Fact]
+    public void Simulate_Json_HasTheDocumentedFields()
+    {
+        var run = CliRun.Of([.. Small, "--format", "json"]);
+
+        Assert.Equal(0, run.ExitCode);
+        using var doc = JsonDocument.Parse(run.Out);
+        var root = doc.RootElement;
+        foreach (string field in new[] { "requestsCompleted", "tokensGenerated", "contextSwitches", "swapBytes", "recomputedTokens" })
+        {
+            Assert.True(root.TryGetProperty(field, out _), field);
+        }
+
+        foreach (string latency in new[] { "ttftSeconds", "itlSeconds", "e2eSeconds" })
+        {
+            var p = root.GetProperty(latency);
+            double p50 = p.GetProperty("p50").GetDouble();
+            double p90 = p.GetProperty("p90").GetDouble();
+            double p99 = p.GetProperty("p99").GetDouble();
+            double max = p.GetProperty("max").GetDouble();
+            Assert.True(p50 > 0 && p50 <= p90 && p90 <= p99 && p99 <= max, $"{latency}: {p50} {p90} {p99} {max}");
+        }
+
+        Assert.True(root.GetProperty("requestsCompleted").GetInt64() > 6);
+        Assert.True(root.GetProperty("run").GetProperty("eventsPerCpuSecond").GetDouble() > 0);
+    }
+
+    [Fact]
+    public void Simulate_SameSeed_SameTraceFile()
+    {
+        using var dir = new TempDirectory();
+        string a = Path.Combine(dir.Path, "a.tsv");
+        string b = Path.Combine(dir.Path, "b.tsv");
+
+        Assert.Equal(0, CliRun.Of([.. Small, "--seed", "3", "--trace", a]).ExitCode);
+        Assert.Equal(0, CliRun.Of([.. Small, "--seed", "3", "--trace", b]).ExitCode);
+
+        Assert.True(new FileInfo(a).Length > 10_000);
+        Assert.Equal(File.ReadAllBytes(a), File.ReadAllBytes(b));
+    }
+
+    [Fact]
+    public void Simulate_Table_PrintsTheFourMetricsAndPercentiles()
+    {
+        var run = CliRun.Of([.. Small, "--scheduler", "prefill-first"]);
+
+        Assert.Equal(0, run.ExitCode);
+        foreach (string row in new[] { "Concurrency", "Prefilling", "Decoding", "Context switching", "TTFT", "ITL", "E2E", "prefill-first", "events per CPU second" })
+        {
+            Assert.Contains(row, run.Out);
+        }
+    }
+
+    [Fact]
+    public void Simulate_ContextBeyondKv_FailsNamingContext()
+    {
+        var run = CliRun.Of("simulate", "--users", "2", "--context", "100k");
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("--context", run.Error);
+        Assert.Contains("60912", run.Error);
+        Assert.Empty(run.Out);
+    }
+
+    [Theory]
+    [InlineData("--users", "0", "--users")]
+    [InlineData("--scheduler", "fifo", "--scheduler")]
+    [InlineData("--think-time", "soon", "--think-time")]
+    [InlineData("--max-waiting", "-1", "--max-waiting")]
+    public void Simulate_BadValue_FailsNamingTheOption(string option, string value, string expected)
+    {
+        string[] args = option == "--users"
+            ? ["simulate", "--context", "1000", "--users", value]
+            : ["simulate", "--context", "1000", "--users", "2", option, value];
+
+        var run = CliRun.Of(args);
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains(expected, run.Error);
+        Assert.Contains(value, run.Error);
+    }
+
+    [Fact]
+    public void Simulate_WithoutUsers_FailsAsAParseError()
+    {
+        var run = CliRun.Of("simulate", "--context", "1000");
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("--users", run.Error);
+    }
+}

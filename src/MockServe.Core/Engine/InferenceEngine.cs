@@ -558,7 +558,7 @@ public sealed class InferenceEngine
             var next = node.Next;
             if (node.Value != exclude)
             {
-                Evict(node.Value, plan);
+                Evict(node.Value, plan, exclude);
             }
 
             node = next;
@@ -567,11 +567,12 @@ public sealed class InferenceEngine
         return true;
     }
 
-    private void Evict(Session session, StepPlan plan)
+    /// <summary>Moves an idle session out of HBM; <paramref name="keep"/> (the session being admitted) is never dropped from host.</summary>
+    private void Evict(Session session, StepPlan plan, Session? keep)
     {
         Unlink(session);
         _hbm.Release(session.Blocks);
-        if (Options.SwapEnabled && MakeHostRoom(session.Blocks))
+        if (Options.SwapEnabled && MakeHostRoom(session.Blocks, keep))
         {
             _host.Allocate(session.Blocks);
             session.Location = KvLocation.Host;
@@ -583,19 +584,30 @@ public sealed class InferenceEngine
         DropSession(session);
     }
 
-    /// <summary>Frees host DDR for <paramref name="blocks"/> by dropping the least recently used swapped sessions.</summary>
-    private bool MakeHostRoom(long blocks)
+    /// <summary>
+    /// Frees host DDR for <paramref name="blocks"/> by dropping the least recently used swapped sessions other
+    /// than <paramref name="keep"/>. Drops nothing when that cannot suffice.
+    /// </summary>
+    private bool MakeHostRoom(long blocks, Session? keep = null)
     {
-        if (blocks > _host.Total)
+        long kept = keep is { Location: KvLocation.Host } ? keep.Blocks : 0;
+        if (blocks > _host.Total - kept)
         {
             return false;
         }
 
-        while (_host.Free < blocks && _hostLru.First is { } oldest)
+        var node = _hostLru.First;
+        while (_host.Free < blocks && node is not null)
         {
-            Unlink(oldest.Value);
-            _host.Release(oldest.Value.Blocks);
-            DropSession(oldest.Value);
+            var next = node.Next;
+            if (node.Value != keep)
+            {
+                Unlink(node.Value);
+                _host.Release(node.Value.Blocks);
+                DropSession(node.Value);
+            }
+
+            node = next;
         }
 
         return _host.Free >= blocks;

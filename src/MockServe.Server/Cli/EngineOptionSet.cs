@@ -31,24 +31,28 @@ public sealed class EngineOptionSet
     public Option<int> BlockSize { get; } = new("--block-size")
     {
         Description = "Tokens per paged KV block.",
+        HelpName = "TOKENS",
         DefaultValueFactory = _ => Defaults.BlockSize,
     };
 
     public Option<int> MaxBatchedTokens { get; } = new("--max-batched-tokens")
     {
         Description = "Token budget of one step (vLLM's max_num_batched_tokens).",
+        HelpName = "TOKENS",
         DefaultValueFactory = _ => Defaults.MaxBatchedTokens,
     };
 
     public Option<int> MaxRunning { get; } = new("--max-running")
     {
         Description = "Sequences running at once (vLLM's max_num_seqs).",
+        HelpName = "N",
         DefaultValueFactory = _ => Defaults.MaxRunning,
     };
 
     public Option<int> MaxWaiting { get; } = new("--max-waiting")
     {
         Description = "Requests that may wait for admission; one more is refused at once.",
+        HelpName = "N",
         DefaultValueFactory = _ => Defaults.MaxWaiting,
     };
 

@@ -18,14 +18,14 @@ internal static class SimulateCommand
         var defaults = new WorkloadOptions();
         var deployment = new DeploymentOptions();
         var engine = new EngineOptionSet();
-        var users = new Option<int>("--users") { Description = "Concurrent users, each holding one conversation at a time.", Required = true };
+        var users = new Option<int>("--users") { Description = "Concurrent users, each holding one conversation at a time.", HelpName = "N", Required = true };
         var context = TokenCountOption.Create("--context", "Prompt tokens of a conversation's first turn.", defaults.ContextTokens);
-        var turns = new Option<int>("--turns") { Description = "Turns per conversation; then the session closes and a new one starts.", DefaultValueFactory = _ => defaults.Turns };
+        var turns = new Option<int>("--turns") { Description = "Turns per conversation; then the session closes and a new one starts.", HelpName = "N", DefaultValueFactory = _ => defaults.Turns };
         var turnTokens = TokenCountOption.Create("--turn-tokens", "New prompt tokens of each later turn.", defaults.TurnTokens, "N");
         var thinkTime = DurationOption.Create("--think-time", "Mean pause between a turn's last token and the next turn (uniform in 0.5x..1.5x).", defaults.ThinkTimeSeconds);
         var outputTokens = TokenCountOption.Create("--output-tokens", "Tokens generated per turn.", defaults.OutputTokens, "N");
         var duration = DurationOption.Create("--duration", "Model time to simulate.", defaults.DurationSeconds);
-        var seed = new Option<int>("--seed") { Description = "Seed of the arrival and think-time draws; a seed reproduces a run exactly.", DefaultValueFactory = _ => defaults.Seed };
+        var seed = new Option<int>("--seed") { Description = "Seed of the arrival and think-time draws; a seed reproduces a run exactly.", HelpName = "S", DefaultValueFactory = _ => defaults.Seed };
         var trace = new Option<FileInfo?>("--trace") { Description = "Write every engine event and step to this file, one line each.", HelpName = "FILE" };
         var format = OutputFormats.CreateOption();
 

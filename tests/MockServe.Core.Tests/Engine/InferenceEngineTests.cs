@@ -157,6 +157,26 @@ public class InferenceEngineTests
     }
 
     [Fact]
+    public void Turn_HostHoldsOnlyTheReturningSession_EvictedNeighbourIsDroppedInstead()
+    {
+        // 14 GB of host DDR holds one 50K session (3132 blocks x 3,932,160 B = 12.3 GB), not two.
+        var gpu = Presets.FindGpu("a100-80gb")! with { HostMemoryBytes = 14e9 };
+        var h = new EngineHarness(new Deployment { Model = Presets.FindModel("yi-34b")!, Gpu = gpu });
+        h.Submit("a1", prompt: 50_000, maxTokens: 100, session: "A");
+        h.Run("a1");
+        h.Submit("b1", prompt: 50_000, maxTokens: 100, session: "B");
+        h.Run("b1");
+        h.Submit("a2", prompt: 50_110, maxTokens: 10, session: "A");
+
+        var a2 = h.Run("a2");
+
+        Assert.Equal(CacheState.Host, a2.CacheState);
+        Assert.Equal(50_099, a2.CachedTokens);
+        Assert.Equal("B", h.Single(EngineEventKind.Dropped).SessionId);
+        Assert.Equal(0, h.Engine.Snapshot().HostBlocksUsed);
+    }
+
+    [Fact]
     public void Turn_DroppedSession_IsAMissThatRecomputesTheHistory()
     {
         var h = new EngineHarness(options: new EngineOptions { SwapEnabled = false });

@@ -1,11 +1,11 @@
-namespace MockServe.Core.Tests.Profiles;
+namespace MockServe.Tests.Shared;
 
-/// <summary>A fresh directory for a test's profile files, deleted afterwards.</summary>
+/// <summary>A fresh directory for a test's files, deleted afterwards.</summary>
 internal sealed class TempDirectory : IDisposable
 {
     public TempDirectory()
     {
-        Path = Directory.CreateTempSubdirectory("mockserve-profiles-").FullName;
+        Path = Directory.CreateTempSubdirectory("mockserve-test-").FullName;
     }
 
     public string Path { get; }

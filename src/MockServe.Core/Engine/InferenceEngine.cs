@@ -127,6 +127,27 @@ public sealed class InferenceEngine
         }
     }
 
+    /// <summary>
+    /// Ends a request now as if the model had emitted end-of-sequence (a stop sequence matched): finish reason
+    /// stop, and a running request's KV stays with its session. A request that has produced nothing is cancelled.
+    /// </summary>
+    /// <returns>False when no such request is in flight.</returns>
+    public bool Stop(string requestId)
+    {
+        lock (_gate)
+        {
+            Enter();
+            if (!_requests.TryGetValue(requestId, out var seq))
+            {
+                return false;
+            }
+
+            Finish(seq, seq.State == SequenceState.Running && seq.Generated > 0 ? FinishReason.Stop : FinishReason.Cancelled);
+            TryStartStep();
+            return true;
+        }
+    }
+
     /// <summary>Ends a session: cancels its turn in flight and frees its KV in HBM and host.</summary>
     /// <returns>False when the session is unknown (never seen, closed or expired).</returns>
     public bool CloseSession(string sessionId)
@@ -437,7 +458,8 @@ public sealed class InferenceEngine
                 plan.Start, _time, plan.Decodes.Count, plan.PrefillTokens, plan.SwapSeconds, plan.ComputeSeconds,
                 _running.Count, _waiting.Count));
             _stepInFlight = false;
-            Enter();
+            // The next step starts when this one ended in model time, however late the timer fired.
+            ExpireSessions();
             TryStartStep();
         }
     }
@@ -669,6 +691,11 @@ public sealed class InferenceEngine
     private void Enter()
     {
         _time = Math.Max(_time, _clock.Now);
+        ExpireSessions();
+    }
+
+    private void ExpireSessions()
+    {
         if (_time < _nextExpiryScan)
         {
             return;

@@ -22,16 +22,9 @@ public static class CliApp
         root.Subcommands.Add(ProfilesCommand.Create());
         root.Subcommands.Add(EstimateCommand.Create());
         root.Subcommands.Add(SimulateCommand.Create());
-        // Until the server arrives, a bare `mockserve` shows what the default deployment costs.
-        root.SetAction(parseResult =>
-        {
-            var stdout = Out(parseResult);
-            EstimateCommand.Write(
-                stdout, Presets.DefaultDeployment, EstimateCommand.DefaultContextTokens, EstimateCommand.DefaultDecodeTokens, OutputFormat.Table);
-            stdout.WriteLine();
-            stdout.WriteLine("Run 'mockserve --help' for the commands and 'mockserve estimate --help' for the options.");
-            return ExitOk;
-        });
+        root.Subcommands.Add(ServeCommand.Create());
+        // A bare `mockserve` serves on the default profile, as `mockserve serve` does.
+        ServeCommand.Configure(root);
         return root;
     }
 
@@ -58,6 +51,8 @@ public static class CliApp
             Error = stderr,
             // User errors are reported below without a stack trace; anything else is a bug and should crash.
             EnableDefaultExceptionHandler = false,
+            // The server handles Ctrl+C and SIGTERM itself, to drain streams in flight; the parser must not cut it short.
+            ProcessTerminationTimeout = null,
         };
         try
         {

@@ -381,6 +381,24 @@ public class InferenceEngineTests
     }
 
     [Fact]
+    public void Stop_MidDecode_FinishesWithStopAndTheSessionKeepsItsKv()
+    {
+        var h = new EngineHarness();
+        h.Submit("a", prompt: 1000, maxTokens: 100, session: "s");
+        h.Clock.RunUntil(YiPrefill(1000, 0) + (4.5 * YiDecode(1000)));
+
+        Assert.True(h.Engine.Stop("a"));
+
+        var r = h.Results["a"];
+        Assert.Equal(FinishReason.Stop, r.FinishReason);
+        Assert.Equal(5, r.CompletionTokens);
+        // The session keeps prompt + 4 fed-back outputs: ceil(1004 / 16) = 63 blocks.
+        Assert.Equal(63, h.Engine.Snapshot().HbmBlocksUsed);
+        h.Submit("b", prompt: 1100, maxTokens: 1, session: "s");
+        Assert.Equal(CacheState.Hot, h.Run("b").CacheState);
+    }
+
+    [Fact]
     public void RealTimeClock_ScaledTime_TokensLeaveAtScaledModelTimes()
     {
         var fake = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();

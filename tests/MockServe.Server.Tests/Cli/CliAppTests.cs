@@ -3,22 +3,36 @@ namespace MockServe.Server.Tests.Cli;
 public sealed class CliAppTests
 {
     [Fact]
-    public void Run_NoCommand_PrintsDefaultEstimateAndHelpHint()
+    public void Run_RootHelp_ListsTheCommandsAndTheServeOptions()
     {
-        var run = CliRun.Of();
+        var run = CliRun.Of("--help");
 
         Assert.Equal((0, ""), (run.ExitCode, run.Error));
-        Assert.StartsWith("yi-34b on 1 x a100-80gb, 50,000-token context", run.Out);
-        Assert.Contains("Max concurrent users", run.Out);
-        Assert.EndsWith(
-            "Run 'mockserve --help' for the commands and 'mockserve estimate --help' for the options." + Environment.NewLine,
-            run.Out);
+        foreach (string expected in new[] { "serve", "profiles", "estimate", "simulate", "--port", "--metrics-port", "--time-scale" })
+        {
+            Assert.Contains(expected, run.Out);
+        }
+    }
+
+    [Theory]
+    [InlineData("--time-scale", "-1", "MockServe:Server:TimeScale: must be more than 0 and at most 1000, got -1")]
+    [InlineData("--port", "70000", "MockServe:Server:Port: must be 0 to 65535, got 70000")]
+    [InlineData("--model", "gpt-5", "MockServe:Profile: ")]
+    [InlineData("--scheduler", "fifo", "MockServe:Engine:Scheduler: unknown policy 'fifo'")]
+    public void Serve_BadSetting_FailsNamingTheSettingWithoutServing(string option, string value, string expected)
+    {
+        var run = CliRun.Of("serve", option, value);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains(expected, run.Error);
     }
 
     [Theory]
     [InlineData("--help")]
     [InlineData("profiles", "--help")]
     [InlineData("estimate", "--help")]
+    [InlineData("simulate", "--help")]
+    [InlineData("serve", "--help")]
     public void Run_Help_PrintsUsageAndSucceeds(params string[] args)
     {
         var run = CliRun.Of(args);

@@ -1,0 +1,221 @@
+using Grpc.Core;
+
+using MockServe.Contracts.V1;
+
+namespace MockServe.Server.Tests.Integration;
+
+[Collection(TestServer.Collection)]
+public class GenerateTests
+{
+    // Yi-34B on one A100-80GB, from the config and the datasheet (the server's default profile).
+    private const double YiParams = 34.39e9;
+    private const double YiKvPerToken = 2.0 * 60 * 8 * 128 * 2;
+    private const double YiAttnPerPair = 2.0 * 60 * 56 * (128 + 128);
+
+    private static double YiPrefill(double s, double c) => Math.Max(
+        ((2 * YiParams * s) + (YiAttnPerPair * ((s * c) + (s * (s + 1) / 2)))) / 312e12,
+        ((YiParams * 2) + (YiKvPerToken * c)) / 2.039e12);
+
+    private static double YiDecode(double context) => Math.Max(
+        ((2 * YiParams) + (YiAttnPerPair * (context + 1))) / 312e12,
+        ((YiParams * 2) + (YiKvPerToken * context)) / 2.039e12);
+
+    [Fact]
+    public async Task Generate_PromptTokens_StreamsMaxTokensWithUsage()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var run = await server.GenerateAsync(new GenerateRequest { PromptTokens = 1000, MaxTokens = 40, IgnoreEos = true });
+
+        Assert.Equal(40, run.Tokens);
+        Assert.Equal(40, run.Chunks[^1].Chunk.CompletionTokens);
+        Assert.Equal(FinishReason.Length, run.Complete.FinishReason);
+        Assert.Equal(1000, run.Complete.Usage.PromptTokens);
+        Assert.Equal(40, run.Complete.Usage.CompletionTokens);
+        Assert.Equal(0, run.Complete.Usage.CachedTokens);
+        Assert.Equal(CacheState.New, run.Complete.Timing.CacheState);
+        Assert.StartsWith("ms-", run.RequestId);
+        Assert.Equal(40, run.Offsets.Length);
+        Assert.False(string.IsNullOrWhiteSpace(run.Text));
+    }
+
+    [Fact]
+    public async Task Generate_ServerOffsets_AreTheEngineTimesForPrefillAndDecode()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var run = await server.GenerateAsync(new GenerateRequest { PromptTokens = 2000, MaxTokens = 5, IgnoreEos = true });
+
+        var t = run.Offsets;
+        Assert.Equal(YiPrefill(2000, 0), t[0], 6);
+        for (int k = 1; k < t.Length; k++)
+        {
+            Assert.Equal(YiDecode(2000 + k - 1), t[k] - t[k - 1], 6);
+        }
+
+        Assert.Equal(YiPrefill(2000, 0), run.Complete.Timing.TimeToFirstToken.ToTimeSpan().TotalSeconds, 6);
+    }
+
+    [Fact]
+    public async Task Generate_ClientWallTime_FollowsModelTimeAtTheTimeScale()
+    {
+        // Scale 0.1: a 20K prefill of 5.51 model seconds takes 0.55 s of wall time, 59 decode steps of about
+        // 36 ms take about 0.21 s more; a formula off by a factor of two would miss these bounds.
+        await using var server = await TestServer.StartAsync(("Server:TimeScale", "0.1"));
+        double ttftModel = YiPrefill(20_000, 0);
+        double lastModel = ttftModel + Enumerable.Range(0, 59).Sum(k => YiDecode(20_000 + k));
+        // Warm the connection and the server's code paths first, so the timed call measures the model alone.
+        await server.GenerateAsync(new GenerateRequest { PromptTokens = 10, MaxTokens = 2, IgnoreEos = true });
+
+        var run = await server.GenerateAsync(new GenerateRequest { PromptTokens = 20_000, MaxTokens = 60, IgnoreEos = true });
+
+        double ttftWall = run.Chunks[0].WallSeconds;
+        double lastWall = run.Chunks[^1].WallSeconds;
+        Assert.True(ttftWall >= ttftModel * 0.1 && ttftWall <= (ttftModel * 0.1 * 1.3) + 0.2, $"TTFT {ttftWall} s wall for {ttftModel} model s");
+        Assert.True(lastWall >= lastModel * 0.1 && lastWall <= (lastModel * 0.1 * 1.3) + 0.2, $"last token {lastWall} s wall for {lastModel} model s");
+        // No chunk leaves before its last token is due; most leave within a few milliseconds of it (a late timer
+        // can delay a few, and the schedule then catches up without stretching model time).
+        var lateness = run.Chunks.Select(c => c.WallSeconds - (c.Chunk.TokenOffsets[^1].ToTimeSpan().TotalSeconds * 0.1)).Order().ToArray();
+        Assert.True(lateness[0] >= -0.001, $"a chunk arrived {-lateness[0]} s early");
+        Assert.True(lateness[lateness.Length / 2] < 0.05, $"median lateness {lateness[lateness.Length / 2]} s");
+    }
+
+    [Fact]
+    public async Task Generate_SecondTurnOfSession_ReportsCachedTokensAndMuchShorterPrefill()
+    {
+        await using var server = await TestServer.StartAsync();
+        var first = await server.GenerateAsync(new GenerateRequest { SessionId = "chat", PromptTokens = 8000, MaxTokens = 20, IgnoreEos = true });
+
+        var second = await server.GenerateAsync(new GenerateRequest { SessionId = "chat", PromptTokens = 8000 + 20 + 30, MaxTokens = 10, IgnoreEos = true });
+
+        Assert.Equal(CacheState.Hot, second.Complete.Timing.CacheState);
+        // The session holds the 8000 prompt tokens and the 19 outputs fed back.
+        Assert.Equal(8019, second.Complete.Usage.CachedTokens);
+        Assert.Equal(8050, second.Complete.Usage.PromptTokens);
+        double firstPrefill = first.Complete.Timing.Prefill.ToTimeSpan().TotalSeconds;
+        double secondPrefill = second.Complete.Timing.Prefill.ToTimeSpan().TotalSeconds;
+        Assert.Equal(YiPrefill(31, 8019), secondPrefill, 6);
+        Assert.True(secondPrefill < firstPrefill / 20, $"{secondPrefill} vs {firstPrefill}");
+    }
+
+    [Fact]
+    public async Task Generate_TwoSessionsTooLargeToShareHbm_SecondQueuesAndTheFirstIsSwappedOut()
+    {
+        await using var server = await TestServer.StartAsync();
+        var a = server.GenerateAsync(new GenerateRequest { SessionId = "a", PromptTokens = 50_000, MaxTokens = 50, IgnoreEos = true });
+        await server.WaitForPoolAsync(p => p.SessionsTotal == 1);
+        var b = server.GenerateAsync(new GenerateRequest { SessionId = "b", PromptTokens = 50_000, MaxTokens = 50, IgnoreEos = true });
+        var (ra, rb) = (await a, await b);
+
+        // b waits for a's whole turn, then for a's session to move to host, then prefills 50K.
+        double aE2e = ra.Complete.Timing.EndToEnd.ToTimeSpan().TotalSeconds;
+        double bQueue = rb.Complete.Timing.Queue.ToTimeSpan().TotalSeconds;
+        double swapOut = Math.Ceiling(50_049 / 16.0) * 16 * YiKvPerToken / 32e9;
+        Assert.True(bQueue > aE2e * 0.5, $"b queued {bQueue} s, a took {aE2e} s");
+        Assert.True(bQueue > swapOut, $"b queued {bQueue} s, the swap alone is {swapOut} s");
+        var info = await server.Client.GetServerInfoAsync(new GetServerInfoRequest());
+        Assert.Equal(1, info.Pool.SessionsSwapped);
+        Assert.Equal(Math.Ceiling(50_049 / 16.0) * 16 * YiKvPerToken, info.Pool.HostKvBytesUsed);
+
+        string metrics = await server.ScrapeAsync();
+        Assert.Contains($"mockserve_kv_swap_bytes_total{{direction=\"out\"}} {Math.Ceiling(50_049 / 16.0) * 16 * YiKvPerToken}", metrics);
+        Assert.Contains("mockserve_sessions{state=\"swapped\"} 1", metrics);
+    }
+
+    [Fact]
+    public async Task Generate_ClientCancels_KvIsFreed()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var cts = new CancellationTokenSource();
+        using var call = server.Client.Generate(new GenerateRequest { SessionId = "c", PromptTokens = 4000, MaxTokens = 5000, IgnoreEos = true }, cancellationToken: cts.Token);
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+        Assert.True((await server.Client.GetServerInfoAsync(new GetServerInfoRequest())).Pool.HbmKvBytesUsed > 0);
+
+        await cts.CancelAsync();
+
+        var pool = await server.WaitForPoolAsync(p => p.HbmKvBytesUsed == 0 && p.RequestsRunning == 0);
+        Assert.Equal(0, pool.HbmKvBytesUsed);
+    }
+
+    [Fact]
+    public async Task Generate_Deadline_PropagatesAndFreesKv()
+    {
+        await using var server = await TestServer.StartAsync();
+        var deadline = TimeProvider.System.GetUtcNow().UtcDateTime.AddMilliseconds(300);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => server.Client.Generate(
+            new GenerateRequest { PromptTokens = 4000, MaxTokens = 5000, IgnoreEos = true }, deadline: deadline).ResponseStream.ReadAllAsync().ToListAsync().AsTask());
+
+        Assert.Equal(StatusCode.DeadlineExceeded, ex.StatusCode);
+        var pool = await server.WaitForPoolAsync(p => p.HbmKvBytesUsed == 0 && p.RequestsRunning == 0);
+        Assert.Equal(0, pool.RequestsRunning);
+    }
+
+    [Fact]
+    public async Task Abort_RequestInFlight_EndsItsStreamAndFreesKv()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var call = server.Client.Generate(new GenerateRequest { RequestId = "victim", PromptTokens = 4000, MaxTokens = 5000, IgnoreEos = true });
+        Assert.True(await call.ResponseStream.MoveNext(CancellationToken.None));
+
+        await server.Client.AbortAsync(new AbortRequest { RequestId = "victim" });
+
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(CancellationToken.None))
+            {
+            }
+        });
+        Assert.Equal(StatusCode.Cancelled, ex.StatusCode);
+        Assert.Equal(0, (await server.Client.GetServerInfoAsync(new GetServerInfoRequest())).Pool.HbmKvBytesUsed);
+    }
+
+    [Fact]
+    public async Task CloseSession_AfterTurns_FreesTheSessionKv()
+    {
+        await using var server = await TestServer.StartAsync();
+        await server.GenerateAsync(new GenerateRequest { SessionId = "s", PromptTokens = 3000, MaxTokens = 5, IgnoreEos = true });
+        Assert.Equal(1, (await server.Client.GetServerInfoAsync(new GetServerInfoRequest())).Pool.SessionsResident);
+
+        await server.Client.CloseSessionAsync(new CloseSessionRequest { SessionId = "s" });
+
+        var pool = (await server.Client.GetServerInfoAsync(new GetServerInfoRequest())).Pool;
+        Assert.Equal(0, pool.SessionsTotal);
+        Assert.Equal(0, pool.HbmKvBytesUsed);
+    }
+
+    [Fact]
+    public async Task Generate_WithoutIgnoreEos_StopsBetweenMinAndMaxTokens()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var run = await server.GenerateAsync(new GenerateRequest { PromptTokens = 100, MaxTokens = 50, MinTokens = 10 });
+
+        Assert.InRange(run.Tokens, 10, 50);
+        Assert.Equal(run.Tokens == 50 ? FinishReason.Length : FinishReason.Stop, run.Complete.FinishReason);
+    }
+
+    [Fact]
+    public async Task Generate_TextPrompt_IsCountedByTheTokenizer()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        // o200k_base: "hello world" is 2 tokens, repeated with spaces each repetition adds 2.
+        var run = await server.GenerateAsync(new GenerateRequest { Text = string.Join(" ", Enumerable.Repeat("hello world", 100)), MaxTokens = 3, IgnoreEos = true });
+
+        Assert.Equal(200, run.Complete.Usage.PromptTokens);
+    }
+
+    [Fact]
+    public async Task Generate_StopSequence_EndsTheTurnBeforeIt()
+    {
+        await using var server = await TestServer.StartAsync(("Server:TokenText", "echo"));
+
+        var run = await server.GenerateAsync(new GenerateRequest { Text = "alpha beta gamma delta", MaxTokens = 40, IgnoreEos = true, Stop = { "gamma" } });
+
+        Assert.Equal(FinishReason.Stop, run.Complete.FinishReason);
+        Assert.Equal(" alpha beta ", run.Text);
+        Assert.Equal(3, run.Complete.Usage.CompletionTokens);
+        Assert.Equal(0, (await server.Client.GetServerInfoAsync(new GetServerInfoRequest())).Pool.HbmKvBytesUsed);
+    }
+}

@@ -1,0 +1,141 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+using Grpc.Core;
+using Grpc.Net.Client;
+
+using Microsoft.AspNetCore.Builder;
+
+using MockServe.Contracts.V1;
+using MockServe.Server.Hosting;
+
+namespace MockServe.Server.Tests.Integration;
+
+/// <summary>The real server on loopback ports, with a client channel; disposed after each test.</summary>
+internal sealed class TestServer : IAsyncDisposable
+{
+    /// <summary>Tests that run real servers share one collection: they time real clocks on a 2-core machine.</summary>
+    public const string Collection = "real servers";
+
+    private TestServer(WebApplication app, int port, int metricsPort)
+    {
+        App = app;
+        Port = port;
+        MetricsPort = metricsPort;
+        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+        Client = new InferenceService.InferenceServiceClient(Channel);
+    }
+
+    public WebApplication App { get; }
+
+    public int Port { get; }
+
+    public int MetricsPort { get; }
+
+    public GrpcChannel Channel { get; }
+
+    public InferenceService.InferenceServiceClient Client { get; }
+
+    public EngineHost Host => (EngineHost)App.Services.GetService(typeof(EngineHost))!;
+
+    /// <summary>Starts a server; <paramref name="settings"/> are configuration keys below MockServe: (Server:TimeScale=0.01).</summary>
+    public static async Task<TestServer> StartAsync(params (string Key, string Value)[] settings)
+    {
+        int port = FreePort();
+        int metricsPort = FreePort();
+        var overrides = new Dictionary<string, string?>
+        {
+            ["MockServe:Server:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MockServe:Server:MetricsPort"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MockServe:Server:TimeScale"] = "0.01",
+            ["MockServe:Server:DrainSeconds"] = "10",
+            ["Logging:LogLevel:Default"] = "Warning",
+        };
+        foreach (var (key, value) in settings)
+        {
+            overrides["MockServe:" + key] = value;
+        }
+
+        var app = MockServeApp.Build(overrides);
+        await app.StartAsync();
+        return new TestServer(app, port, metricsPort);
+    }
+
+    /// <summary>Reads a whole Generate stream: its chunks, the completion, and the wall time each message arrived.</summary>
+    public async Task<GenerateRun> GenerateAsync(GenerateRequest request, Metadata? headers = null, CancellationToken ct = default)
+    {
+        long started = Stopwatch.GetTimestamp();
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        ct = timeout.Token;
+        using var call = Client.Generate(request, headers, cancellationToken: ct);
+        var chunks = new List<(TokenChunk Chunk, double WallSeconds)>();
+        GenerateComplete? complete = null;
+        string requestId = "";
+        await foreach (var message in call.ResponseStream.ReadAllAsync(ct))
+        {
+            requestId = message.RequestId;
+            double at = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (message.EventCase == GenerateResponse.EventOneofCase.Chunk)
+            {
+                chunks.Add((message.Chunk, at));
+            }
+            else
+            {
+                complete = message.Complete;
+            }
+        }
+
+        return new GenerateRun(requestId, chunks, complete!);
+    }
+
+    /// <summary>Polls GetServerInfo until the pool satisfies <paramref name="done"/>, for at most 5 s.</summary>
+    public async Task<PoolState> WaitForPoolAsync(Func<PoolState, bool> done)
+    {
+        PoolState pool = new();
+        for (int i = 0; i < 250; i++)
+        {
+            pool = (await Client.GetServerInfoAsync(new GetServerInfoRequest())).Pool;
+            if (done(pool))
+            {
+                return pool;
+            }
+
+            await Task.Delay(20);
+        }
+
+        Assert.Fail($"pool state not reached in 5 s: {pool}");
+        return pool;
+    }
+
+    public async Task<string> ScrapeAsync()
+    {
+        using var http = new HttpClient();
+        return await http.GetStringAsync(new Uri($"http://127.0.0.1:{MetricsPort}/metrics"));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Channel.Dispose();
+        await App.StopAsync();
+        await App.DisposeAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+internal sealed record GenerateRun(string RequestId, List<(TokenChunk Chunk, double WallSeconds)> Chunks, GenerateComplete Complete)
+{
+    public long Tokens => Chunks.Sum(c => c.Chunk.TokenIds.Count);
+
+    public string Text => string.Concat(Chunks.Select(c => c.Chunk.Text));
+
+    /// <summary>Model-time offset of every token from the request's arrival, as the server reported it.</summary>
+    public double[] Offsets => Chunks.SelectMany(c => c.Chunk.TokenOffsets).Select(d => d.Seconds + (d.Nanos / 1e9)).ToArray();
+}

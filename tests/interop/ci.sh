@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# CI's interop stage: builds the server, starts it on free loopback ports, waits until it is ready, runs
+# run.sh against it, then stops it and checks it shut down cleanly. Self-contained; called from .ci/run.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+started=$SECONDS
+
+step() { echo "== interop: $*"; }
+fail() { echo "FAILED: $*" >&2; exit 1; }
+
+step "node and npm"
+if ! command -v npm >/dev/null || ! command -v node >/dev/null; then
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
+  $sudo apt-get update
+  $sudo apt-get install -y nodejs npm
+fi
+echo "node $(node --version), npm $(npm --version)"
+
+step "npm ci (versions from package-lock.json)"
+# Install scripts are not needed: buf's bin is a Node shim that finds its platform package by itself.
+(cd "$here" && npm ci --ignore-scripts --no-audit --no-fund)
+
+step "dotnet build src/MockServe.Server -c Release"
+dotnet build "$root/src/MockServe.Server" -c Release --nologo -v quiet
+dll="$root/src/MockServe.Server/bin/Release/net10.0/mockserve.dll"
+[ -f "$dll" ] || fail "the build produced no $dll"
+
+# A port is taken when something accepts a connection on it. Start at a random point so parallel jobs rarely
+# race for the same port.
+free_port() {
+  local port=$((50000 + RANDOM % 9000)) tries
+  for tries in $(seq 1 200); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && [ "$port" != "${taken:-}" ]; then
+      echo "$port"
+      return 0
+    fi
+    port=$((port + 1))
+  done
+  return 1
+}
+port="$(free_port)" || fail "no free loopback port in 50000-59199"
+taken="$port"
+metrics_port="$(free_port)" || fail "no free loopback port in 50000-59199"
+
+work="$(mktemp -d)"
+log="$work/server.log"
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
+show_log() { echo "--- server log (last 40 lines)" >&2; tail -n 40 "$log" >&2 || true; }
+
+step "start mockserve serve on 127.0.0.1:$port (metrics $metrics_port)"
+dotnet "$dll" serve --port "$port" --metrics-port "$metrics_port" --time-scale 0.01 >"$log" 2>&1 &
+server_pid=$!
+
+step "wait for readiness (grpc.health.v1.Health/Check mockserve.v1.InferenceService = SERVING, at most 60 s)"
+buf="$here/node_modules/.bin/buf"
+deadline=$((SECONDS + 60))
+until "$buf" curl --protocol grpc --http2-prior-knowledge --connect-timeout 1 --timeout 2s \
+    -d '{"service":"mockserve.v1.InferenceService"}' "http://127.0.0.1:$port/grpc.health.v1.Health/Check" 2>/dev/null \
+    | grep -q '"SERVING"'; do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    show_log
+    wait "$server_pid" && status=0 || status=$?
+    server_pid=""
+    fail "the server exited with status $status before it was ready"
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    show_log
+    fail "the server was not ready within 60 s"
+  fi
+  sleep 0.5
+done
+echo "ready after $((SECONDS - started)) s in all"
+
+step "run.sh 127.0.0.1:$port 127.0.0.1:$metrics_port"
+"$here/run.sh" "127.0.0.1:$port" "127.0.0.1:$metrics_port" || { show_log; fail "run.sh failed"; }
+
+step "stop the server (SIGTERM) and check it exits 0 within 40 s"
+kill -TERM "$server_pid"
+for _ in $(seq 1 80); do
+  kill -0 "$server_pid" 2>/dev/null || break
+  sleep 0.5
+done
+if kill -0 "$server_pid" 2>/dev/null; then
+  show_log
+  fail "the server was still running 40 s after SIGTERM"
+fi
+wait "$server_pid" && status=0 || status=$?
+server_pid=""
+if [ "$status" -ne 0 ]; then
+  show_log
+  fail "the server exited with status $status after SIGTERM, expected 0"
+fi
+echo "server exited 0"
+
+echo "interop passed in $((SECONDS - started)) s"

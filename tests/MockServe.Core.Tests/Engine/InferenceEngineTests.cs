@@ -408,11 +408,13 @@ public class InferenceEngineTests
         engine.Submit(new InferenceRequest { RequestId = "a", PromptTokens = 2000, MaxTokens = 2 });
         double ttftWall = YiPrefill(2000, 0) * 0.5;
 
-        fake.Advance(TimeSpan.FromSeconds(ttftWall * 0.9));
+        double decodeWall = YiDecode(2000) * 0.5;
+
+        fake.Advance(TimeSpan.FromSeconds(ttftWall - (decodeWall / 2)));
         Assert.Equal(0, results.Tokens);
-        fake.Advance(TimeSpan.FromSeconds(ttftWall * 0.2));
+        fake.Advance(TimeSpan.FromSeconds(decodeWall));
         Assert.Equal(1, results.Tokens);
-        fake.Advance(TimeSpan.FromSeconds(YiDecode(2000) * 0.5));
+        fake.Advance(TimeSpan.FromSeconds(decodeWall));
 
         Assert.Equal(2, results.Tokens);
         Assert.NotNull(results.Last);

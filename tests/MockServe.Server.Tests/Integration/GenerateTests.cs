@@ -206,6 +206,19 @@ public class GenerateTests
     }
 
     [Fact]
+    public async Task Generate_TextPromptOfMegabytes_IsReceivedAndCounted()
+    {
+        // 6 MB of text, beyond gRPC's default 4 MB receive limit: 1,000,000 tokens, beyond Yi-34B's 200K context.
+        await using var server = await TestServer.StartAsync();
+        string text = string.Join(" ", Enumerable.Repeat("hello world", 500_000));
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => server.GenerateAsync(new GenerateRequest { Text = text, MaxTokens = 1 }));
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Contains("text: 1000000 tokens, must be between 1 and the model's context of 200000 tokens", ex.Status.Detail);
+    }
+
+    [Fact]
     public async Task Generate_StopSequence_EndsTheTurnBeforeIt()
     {
         await using var server = await TestServer.StartAsync(("Server:TokenText", "echo"));

@@ -106,6 +106,19 @@ public class ErrorModelTests
     }
 
     [Fact]
+    public async Task Generate_RequestIdInFlight_AlreadyExists()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var first = server.Client.Generate(new GenerateRequest { RequestId = "dup", PromptTokens = 4000, MaxTokens = 2000, IgnoreEos = true });
+        await WaitUntil(server, p => p.RequestsRunning == 1);
+
+        var ex = await Fails(server, new GenerateRequest { RequestId = "dup", PromptTokens = 100, MaxTokens = 10 });
+
+        Assert.Equal(StatusCode.AlreadyExists, ex.StatusCode);
+        Assert.Contains("request_id: 'dup' is already in flight", ex.Status.Detail);
+    }
+
+    [Fact]
     public async Task SessionRpcs_UnknownIds_NotFound()
     {
         await using var server = await TestServer.StartAsync();

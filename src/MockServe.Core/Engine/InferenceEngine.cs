@@ -201,7 +201,7 @@ public sealed class InferenceEngine
             }
 
             return new PoolSnapshot(
-                _time, Options.BlockSize, BlockBytes, _hbm.Total, _hbm.Used, _host.Total, _host.Used,
+                _time, Options.BlockSize, BlockBytes, _hbm.Total, _hbm.Used, _idleHbmBlocks, _host.Total, _host.Used,
                 resident, swapped, _sessions.Count, _running.Count, _waiting.Count, _swapped.Count);
         }
     }

@@ -1,12 +1,16 @@
 namespace MockServe.Core.Engine;
 
-/// <summary>The live state of the KV pools and queues.</summary>
+/// <summary>
+/// The live state of the KV pools and queues. <see cref="HbmBlocksIdle"/> are the used HBM blocks that idle
+/// sessions hold: cached history that eviction may swap out or drop.
+/// </summary>
 public sealed record PoolSnapshot(
     double Time,
     long BlockSize,
     double BlockBytes,
     long HbmBlocksTotal,
     long HbmBlocksUsed,
+    long HbmBlocksIdle,
     long HostBlocksTotal,
     long HostBlocksUsed,
     int SessionsResident,

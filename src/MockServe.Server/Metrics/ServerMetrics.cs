@@ -530,7 +530,8 @@ public sealed class ServerMetrics : IEngineObserver
             _running.Set(snapshot.Running);
             _waiting.Set(snapshot.Waiting);
             _swapped.Set(snapshot.SwappedRequests);
-            double usage = snapshot.HbmBlocksTotal > 0 ? (double)snapshot.HbmBlocksUsed / snapshot.HbmBlocksTotal : 0;
+            // vLLM counts cached blocks that nothing running holds as free; so are idle sessions' blocks here.
+            double usage = snapshot.HbmBlocksTotal > 0 ? (double)(snapshot.HbmBlocksUsed - snapshot.HbmBlocksIdle) / snapshot.HbmBlocksTotal : 0;
             _kvUsage.Set(usage);
             _gpuCacheUsage.Set(usage);
         }

@@ -81,6 +81,7 @@ internal static class ProtoMapping
     public static PoolState ToProto(this PoolSnapshot p) => new()
     {
         HbmKvBytesUsed = p.HbmBytesUsed,
+        HbmKvBytesIdle = p.HbmBlocksIdle * p.BlockBytes,
         HbmKvBytesTotal = p.HbmBytesTotal,
         HostKvBytesUsed = p.HostBytesUsed,
         HostKvBytesTotal = p.HostBytesTotal,

@@ -394,6 +394,7 @@ public class InferenceEngineTests
         Assert.Equal(5, r.CompletionTokens);
         // The session keeps prompt + 4 fed-back outputs: ceil(1004 / 16) = 63 blocks.
         Assert.Equal(63, h.Engine.Snapshot().HbmBlocksUsed);
+        Assert.Equal(63, h.Engine.Snapshot().HbmBlocksIdle);
         h.Submit("b", prompt: 1100, maxTokens: 1, session: "s");
         Assert.Equal(CacheState.Hot, h.Run("b").CacheState);
     }

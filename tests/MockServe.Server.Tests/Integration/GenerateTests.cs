@@ -174,7 +174,11 @@ public class GenerateTests
     {
         await using var server = await TestServer.StartAsync();
         await server.GenerateAsync(new GenerateRequest { SessionId = "s", PromptTokens = 3000, MaxTokens = 5, IgnoreEos = true });
-        Assert.Equal(1, (await server.Client.GetServerInfoAsync(new GetServerInfoRequest())).Pool.SessionsResident);
+        var before = (await server.Client.GetServerInfoAsync(new GetServerInfoRequest())).Pool;
+        Assert.Equal(1, before.SessionsResident);
+        // The idle session holds 3000 + 4 tokens: ceil(3004 / 16) = 188 blocks of 16 x 245,760 bytes, all idle.
+        Assert.Equal(188 * 16 * 245_760.0, before.HbmKvBytesUsed);
+        Assert.Equal(before.HbmKvBytesUsed, before.HbmKvBytesIdle);
 
         await server.Client.CloseSessionAsync(new CloseSessionRequest { SessionId = "s" });
 

@@ -191,7 +191,7 @@ public sealed class ServerMetricsTests
     {
         var rig = new Rig(withEngine: false, vllm: true);
         rig.Metrics.UpdatePool(new PoolSnapshot(
-            Time: 1, BlockSize: 16, BlockBytes: 1000, HbmBlocksTotal: 100, HbmBlocksUsed: 25, HostBlocksTotal: 400,
+            Time: 1, BlockSize: 16, BlockBytes: 1000, HbmBlocksTotal: 100, HbmBlocksUsed: 25, HbmBlocksIdle: 10, HostBlocksTotal: 400,
             HostBlocksUsed: 40, SessionsResident: 3, SessionsSwapped: 2, SessionsTotal: 5, Running: 4, Waiting: 7,
             SwappedRequests: 1));
 
@@ -209,8 +209,9 @@ public sealed class ServerMetricsTests
         Assert.Equal(4, m["vllm:num_requests_running{model_name=\"yi-34b\"}"]);
         Assert.Equal(7, m["vllm:num_requests_waiting{model_name=\"yi-34b\"}"]);
         Assert.Equal(1, m["vllm:num_requests_swapped{model_name=\"yi-34b\"}"]);
-        Assert.Equal(25.0 / 100, m["vllm:kv_cache_usage_perc{model_name=\"yi-34b\"}"]);
-        Assert.Equal(25.0 / 100, m["vllm:gpu_cache_usage_perc{model_name=\"yi-34b\"}"]);
+        // 25 blocks used, 10 of them by idle sessions, which vLLM would count as free cached blocks.
+        Assert.Equal(15.0 / 100, m["vllm:kv_cache_usage_perc{model_name=\"yi-34b\"}"]);
+        Assert.Equal(15.0 / 100, m["vllm:gpu_cache_usage_perc{model_name=\"yi-34b\"}"]);
     }
 
     [Fact]

@@ -53,7 +53,20 @@ public readonly record struct StepSummary(
     double SwapSeconds,
     double ComputeSeconds,
     int Running,
-    int Waiting);
+    int Waiting)
+{
+    // The step's compute is one roofline time for all its tokens; sharing it by token count is the simple split
+    // (a decode token reads more KV per FLOP than a prefill token, so decode's share is a lower bound).
+
+    /// <summary>The prefill tokens' share of the compute time.</summary>
+    public double PrefillSeconds => Share(PrefillTokens);
+
+    /// <summary>The decode tokens' share of the compute time.</summary>
+    public double DecodeSeconds => Share(DecodeSequences);
+
+    private double Share(long tokens) =>
+        PrefillTokens + DecodeSequences > 0 ? ComputeSeconds * tokens / (PrefillTokens + DecodeSequences) : 0;
+}
 
 /// <summary>Receives the engine's events, synchronously, on the engine's thread: return quickly, never block.</summary>
 public interface IEngineObserver

@@ -123,13 +123,8 @@ public sealed class SimulationRunner : IEngineObserver
         _waitingSeconds += step.Waiting * duration;
         _maxRunning = Math.Max(_maxRunning, step.Running);
         _swapBusy += step.SwapSeconds;
-        // A mixed step's compute is shared between the phases in proportion to their tokens.
-        double tokens = step.DecodeSequences + step.PrefillTokens;
-        if (tokens > 0)
-        {
-            _prefillBusy += step.ComputeSeconds * step.PrefillTokens / tokens;
-            _decodeBusy += step.ComputeSeconds * step.DecodeSequences / tokens;
-        }
+        _prefillBusy += step.PrefillSeconds;
+        _decodeBusy += step.DecodeSeconds;
     }
 
     private void OnFinished(RequestResult result, User user)

@@ -19,18 +19,18 @@ internal static class ServeCommand
     {
         var deployment = new DeploymentOptions();
         var engine = new EngineOptionSet();
-        var port = Option<int>("--port", "gRPC port (h2c).", "N");
-        var metricsPort = Option<int>("--metrics-port", "Port of Prometheus text at /metrics.", "N");
-        var bind = Option<string>("--bind", "Address both ports bind to (loopback unless set).", "IP");
-        var timeScale = Option<double>("--time-scale", "Wall seconds per model second: 0.01 runs the modelled GPU 100 times faster than life.", "F");
+        var port = NewOption<int>("--port", "gRPC port (h2c).", "N");
+        var metricsPort = NewOption<int>("--metrics-port", "Port of Prometheus text at /metrics.", "N");
+        var bind = NewOption<string>("--bind", "Address both ports bind to (loopback unless set).", "IP");
+        var timeScale = NewOption<double>("--time-scale", "Wall seconds per model second: 0.01 runs the modelled GPU 100 times faster than life.", "F");
         var drain = DurationOption.Create("--drain", "Wall time streams in flight may take to finish at shutdown.", 30);
-        var maxTokens = Option<long>("--default-max-tokens", "max_tokens of a request that does not set it.", "N");
-        var seed = Option<int>("--seed", "Seed of the pseudo-text, the modelled end-of-sequence and failure injection.", "S");
-        var tokenText = Option<string>("--token-text", "Generated text: pseudo (seeded words) or echo (the prompt's words).", "pseudo|echo");
-        var tokenizer = Option<string>("--tokenizer", "Counting text prompts: o200k (tiktoken) or approx (4 characters a token).", "o200k|approx");
-        var reference = Option<long>("--reference-context", "Context length behind mockserve_max_concurrent_users.", "TOKENS");
+        var maxTokens = NewOption<long>("--default-max-tokens", "max_tokens of a request that does not set it.", "N");
+        var seed = NewOption<int>("--seed", "Seed of the pseudo-text, the modelled end-of-sequence and failure injection.", "S");
+        var tokenText = NewOption<string>("--token-text", "Generated text: pseudo (seeded words) or echo (the prompt's words).", "pseudo|echo");
+        var tokenizer = NewOption<string>("--tokenizer", "Counting text prompts: o200k (tiktoken) or approx (4 characters a token).", "o200k|approx");
+        var reference = NewOption<long>("--reference-context", "Context length behind mockserve_max_concurrent_users.", "TOKENS");
         var vllm = new Option<bool>("--vllm-metrics") { Description = "Also export vLLM's metric names (vllm:...)." };
-        var failureRate = Option<double>("--failure-rate", "Fraction of requests that fail on purpose, 0 to 1.", "F");
+        var failureRate = NewOption<double>("--failure-rate", "Fraction of requests that fail on purpose, 0 to 1.", "F");
         var failureKinds = new Option<string[]>("--failure-kinds")
         {
             Description = "Failure kinds drawn from: refuse, abort, stall.",
@@ -116,7 +116,7 @@ internal static class ServeCommand
         return command;
     }
 
-    private static Option<TValue> Option<TValue>(string name, string description, string helpName) => new(name)
+    private static Option<TValue> NewOption<TValue>(string name, string description, string helpName) => new(name)
     {
         Description = description,
         HelpName = helpName,

@@ -336,13 +336,10 @@ public sealed class ServerMetrics : IEngineObserver
             _busySwap.Inc(step.SwapSeconds);
         }
 
-        // The step's compute is one roofline time for all its tokens; sharing it by token count is the simple
-        // split (a decode token reads more KV per FLOP than a prefill token, so decode's share is a lower bound).
-        double tokens = step.PrefillTokens + step.DecodeSequences;
-        if (step.ComputeSeconds > 0 && tokens > 0)
+        if (step.ComputeSeconds > 0)
         {
-            _busyPrefill.Inc(step.ComputeSeconds * step.PrefillTokens / tokens);
-            _busyDecode.Inc(step.ComputeSeconds * step.DecodeSequences / tokens);
+            _busyPrefill.Inc(step.PrefillSeconds);
+            _busyDecode.Inc(step.DecodeSeconds);
         }
     }
 

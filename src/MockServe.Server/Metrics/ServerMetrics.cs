@@ -473,7 +473,7 @@ public sealed class ServerMetrics : IEngineObserver
             _swapped = factory.CreateGauge(VllmPrefix + "num_requests_swapped",
                 "Number of requests swapped to CPU.");
             _kvUsage = factory.CreateGauge(VllmPrefix + "kv_cache_usage_perc",
-                "KV-cache usage. 1 means 100 percent usage (HBM blocks in use, idle sessions' included).");
+                "KV-cache usage. 1 means 100 percent usage (HBM blocks held by running requests; idle sessions' cached blocks count as free, as vLLM counts its prefix cache).");
             _gpuCacheUsage = factory.CreateGauge(VllmPrefix + "gpu_cache_usage_perc",
                 "GPU KV-cache usage. 1 means 100 percent usage. DEPRECATED: Use vllm:kv_cache_usage_perc instead.");
             Ttft = factory.CreateHistogram(VllmPrefix + "time_to_first_token_seconds",

@@ -138,13 +138,7 @@ public class InferenceEngineTests
     public void Turn_SwappedSession_PaysTheSwapInFirst()
     {
         var h = new EngineHarness();
-        h.Submit("a1", prompt: 50_000, maxTokens: 100, session: "A");
-        h.Run("a1");
-        h.Submit("b1", prompt: 50_000, maxTokens: 100, session: "B");
-        h.Run("b1");
-        h.Submit("a2", prompt: 50_110, maxTokens: 10, session: "A");
-
-        var a2 = h.Run("a2");
+        var a2 = ReturnAfterAnotherSession(h);
 
         Assert.Equal(CacheState.Host, a2.CacheState);
         Assert.Equal(50_099, a2.CachedTokens);
@@ -162,13 +156,7 @@ public class InferenceEngineTests
         // 14 GB of host DDR holds one 50K session (3132 blocks x 3,932,160 B = 12.3 GB), not two.
         var gpu = Presets.FindGpu("a100-80gb")! with { HostMemoryBytes = 14e9 };
         var h = new EngineHarness(new Deployment { Model = Presets.FindModel("yi-34b")!, Gpu = gpu });
-        h.Submit("a1", prompt: 50_000, maxTokens: 100, session: "A");
-        h.Run("a1");
-        h.Submit("b1", prompt: 50_000, maxTokens: 100, session: "B");
-        h.Run("b1");
-        h.Submit("a2", prompt: 50_110, maxTokens: 10, session: "A");
-
-        var a2 = h.Run("a2");
+        var a2 = ReturnAfterAnotherSession(h);
 
         Assert.Equal(CacheState.Host, a2.CacheState);
         Assert.Equal(50_099, a2.CachedTokens);
@@ -180,13 +168,7 @@ public class InferenceEngineTests
     public void Turn_DroppedSession_IsAMissThatRecomputesTheHistory()
     {
         var h = new EngineHarness(options: new EngineOptions { SwapEnabled = false });
-        h.Submit("a1", prompt: 50_000, maxTokens: 100, session: "A");
-        h.Run("a1");
-        h.Submit("b1", prompt: 50_000, maxTokens: 100, session: "B");
-        h.Run("b1");
-        h.Submit("a2", prompt: 50_110, maxTokens: 10, session: "A");
-
-        var a2 = h.Run("a2");
+        var a2 = ReturnAfterAnotherSession(h);
 
         Assert.Equal(CacheState.Miss, a2.CacheState);
         Assert.Equal(0, a2.CachedTokens);
@@ -420,6 +402,20 @@ public class InferenceEngineTests
         Assert.Equal(2, results.Tokens);
         Assert.NotNull(results.Last);
         Near(YiPrefill(2000, 0), results.Last!.TimeToFirstToken);
+    }
+
+    /// <summary>
+    /// Session A's 50K turn, then session B's, which evicts A from HBM (one 50K session fills the A100); then A's
+    /// second turn (50,099 tokens of history + 11 new), which evicts B in turn.
+    /// </summary>
+    private static RequestResult ReturnAfterAnotherSession(EngineHarness h)
+    {
+        h.Submit("a1", prompt: 50_000, maxTokens: 100, session: "A");
+        h.Run("a1");
+        h.Submit("b1", prompt: 50_000, maxTokens: 100, session: "B");
+        h.Run("b1");
+        h.Submit("a2", prompt: 50_110, maxTokens: 10, session: "A");
+        return h.Run("a2");
     }
 
     private static double MaxGapWhileLongPromptPrefills(string scheduler)

@@ -22,7 +22,7 @@ public enum EngineEventKind
     /// <summary>A prompt chunk prefilled in the step that ends at Time; Count = chunk tokens.</summary>
     PrefillChunk,
 
-    /// <summary>One output token; Count = its 1-based index.</summary>
+    /// <summary>One output token; Count = its 1-based index, Gap = model seconds since the previous token (the first: since arrival).</summary>
     Token,
 
     /// <summary>Evicted from the running batch; Detail = swap or recompute.</summary>
@@ -42,7 +42,8 @@ public readonly record struct EngineEvent(
     double Bytes = 0,
     double Duration = 0,
     string? Detail = null,
-    RequestResult? Result = null);
+    RequestResult? Result = null,
+    double Gap = 0);
 
 /// <summary>One engine iteration: what ran and how long each phase took.</summary>
 public readonly record struct StepSummary(
@@ -68,7 +69,10 @@ public readonly record struct StepSummary(
         PrefillTokens + DecodeSequences > 0 ? ComputeSeconds * tokens / (PrefillTokens + DecodeSequences) : 0;
 }
 
-/// <summary>Receives the engine's events, synchronously, on the engine's thread: return quickly, never block.</summary>
+/// <summary>
+/// Receives the engine's events, synchronously, on the engine's thread and with no lock held: return quickly, never
+/// block. An exception thrown here is caught, counted and reported by the engine, which goes on.
+/// </summary>
 public interface IEngineObserver
 {
     void OnEvent(in EngineEvent e);
@@ -76,22 +80,53 @@ public interface IEngineObserver
     void OnStep(in StepSummary step);
 }
 
-/// <summary>Fans events out to several observers in order.</summary>
+/// <summary>
+/// Fans events out to several observers in order. One that throws does not keep the event from the others; the
+/// first exception is thrown again once all have seen it.
+/// </summary>
 public sealed class CompositeObserver(params IEngineObserver[] observers) : IEngineObserver
 {
     public void OnEvent(in EngineEvent e)
     {
+        Exception? first = null;
         foreach (var o in observers)
         {
-            o.OnEvent(e);
+            try
+            {
+                o.OnEvent(e);
+            }
+            catch (Exception ex)
+            {
+                first ??= ex;
+            }
         }
+
+        Rethrow(first);
     }
 
     public void OnStep(in StepSummary step)
     {
+        Exception? first = null;
         foreach (var o in observers)
         {
-            o.OnStep(step);
+            try
+            {
+                o.OnStep(step);
+            }
+            catch (Exception ex)
+            {
+                first ??= ex;
+            }
+        }
+
+        Rethrow(first);
+    }
+
+    private static void Rethrow(Exception? ex)
+    {
+        if (ex is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(ex);
         }
     }
 }

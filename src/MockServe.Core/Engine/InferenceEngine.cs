@@ -7,33 +7,30 @@ namespace MockServe.Core.Engine;
 /// <summary>
 /// One model replica on one tensor-parallel GPU group: iteration-level continuous batching over a paged KV
 /// cache in HBM, with sessions whose KV stays between turns, is swapped to host DDR or dropped under pressure.
-/// Every step lasts what <see cref="GpuCostModel"/> says; the clock decides whether that is real or virtual time.
-/// Thread-safe: public members and clock callbacks serialize on one lock; observers run under it.
+/// Every step lasts what <see cref="GpuCostModel"/> says, on a <see cref="VirtualClock"/>: a step that starts at t
+/// ends at t + cost, and every call takes effect at the clock's time.
 /// </summary>
-public sealed class InferenceEngine
+/// <remarks>
+/// Single-threaded: call it from the thread that runs its clock. <see cref="EngineLoop"/> runs it in real time and
+/// is the thread-safe front; simulations and tests drive the clock themselves.
+/// </remarks>
+public sealed class InferenceEngine : IRequestControl
 {
-    private readonly object _gate = new();
-    private readonly IEngineClock _clock;
+    private readonly VirtualClock _clock;
     private readonly IEngineObserver _observer;
     private readonly ISchedulingPolicy _policy;
     private readonly IPreemptionPolicy _preemption;
-    private readonly KvBlockPool _hbm;
-    private readonly KvBlockPool _host;
+    private readonly KvCacheManager _kv;
+    private readonly SessionTable _sessions;
     private readonly Dictionary<string, Sequence> _requests = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Session> _sessions = new(StringComparer.Ordinal);
     private readonly LinkedList<Sequence> _waiting = new();
     private readonly LinkedList<Sequence> _swapped = new();
     private readonly List<Sequence> _running = [];
-    private readonly LinkedList<Session> _hbmLru = new();
-    private readonly LinkedList<Session> _hostLru = new();
     private readonly StepPlan _plan = new();
     private readonly Action<double> _onStepEnd;
-    private long _idleHbmBlocks;
-    private double _time;
-    private double _nextExpiryScan;
     private bool _stepInFlight;
 
-    public InferenceEngine(Deployment deployment, EngineOptions options, IEngineClock clock, IEngineObserver? observer = null)
+    public InferenceEngine(Deployment deployment, EngineOptions options, VirtualClock clock, IEngineObserver? observer = null)
     {
         ArgumentNullException.ThrowIfNull(options);
         var errors = options.Validate();
@@ -48,165 +45,171 @@ public sealed class InferenceEngine
         _observer = observer ?? NullObserver.Instance;
         _policy = SchedulingPolicies.Create(options.Scheduler);
         _preemption = PreemptionPolicies.Create(options.Preemption);
-        BlockBytes = CostModel.KvBytesPerStoredToken * options.BlockSize;
-        _hbm = new KvBlockPool("HBM", (long)Math.Floor(CostModel.KvCapacityBytes / BlockBytes));
-        _host = new KvBlockPool("host", (long)Math.Floor(CostModel.HostCapacityBytes / BlockBytes));
-        _time = clock.Now;
+        double blockBytes = CostModel.KvBytesPerStoredToken * options.BlockSize;
+        _kv = new KvCacheManager(
+            CostModel.KvCapacityBytes, CostModel.HostCapacityBytes, blockBytes, options.BlockSize,
+            deployment.Compression.TokensKept, options.SwapEnabled, OnDropped);
+        _sessions = new SessionTable(options.SessionTtlSeconds);
+        Limits = new RequestLimits(deployment.Model.MaxContext, _kv, deployment.Compression.TokensKept, options.BlockSize);
         _onStepEnd = OnStepEnd;
+        Control = this;
     }
 
     public GpuCostModel CostModel { get; }
 
     public EngineOptions Options { get; }
 
+    public RequestLimits Limits { get; }
+
     public string SchedulerName => _policy.Name;
 
-    public double BlockBytes { get; }
+    public double BlockBytes => _kv.BlockBytes;
 
     /// <summary>Tokens of KV the HBM pool holds when full (token compression applied).</summary>
-    public long HbmCapacityTokens => (long)Math.Floor(_hbm.Total * Options.BlockSize / CostModel.Deployment.Compression.TokensKept);
+    public long HbmCapacityTokens => Limits.HbmCapacityTokens;
+
+    /// <summary>Exceptions observers have thrown; each was caught and the engine went on.</summary>
+    public long ObserverFaults { get; private set; }
+
+    /// <summary>Told of every exception an observer throws, after it was caught; must not throw itself.</summary>
+    public Action<Exception>? OnObserverFault { get; set; }
 
     internal IReadOnlyList<Sequence> RunningSequences => _running;
 
     internal Sequence? NextWaiting => _waiting.First?.Value;
 
-    /// <summary>Queues one turn, or refuses it at once with the reason.</summary>
-    public SubmitResult Submit(InferenceRequest request)
+    /// <summary>Where the handles' Cancel and Stop go; the real-time loop routes them through its inbox.</summary>
+    internal IRequestControl Control { get; set; }
+
+    private double Now => _clock.Now;
+
+    /// <summary>Queues one turn at the clock's time, or refuses it at once with the reason.</summary>
+    /// <param name="streamEvents">Whether the handle's reader gets the request's tokens and end (a stream writer
+    /// needs them; a simulation that watches the observer does not).</param>
+    public SubmitResult Submit(InferenceRequest request, bool streamEvents = false)
     {
         ArgumentNullException.ThrowIfNull(request);
-        lock (_gate)
+        Reap();
+        var refusal = Check(request);
+        if (refusal is { } refused)
         {
-            Enter();
-            var refusal = Check(request);
-            if (!refusal.IsAccepted)
-            {
-                return refusal;
-            }
-
-            Session? session = null;
-            if (request.SessionId is { } sessionId)
-            {
-                if (!_sessions.TryGetValue(sessionId, out session))
-                {
-                    session = new Session(sessionId);
-                    _sessions.Add(sessionId, session);
-                }
-
-                session.LastUsed = _time;
-            }
-
-            var seq = new Sequence(request, session, _time) { PrefillTarget = request.PromptTokens };
-            if (session is not null)
-            {
-                session.Active = seq;
-            }
-
-            _requests.Add(request.RequestId, seq);
-            seq.QueueNode = _waiting.AddLast(seq);
-            Emit(EngineEventKind.Queued, seq);
-            TryStartStep();
-            return SubmitResult.Accepted;
+            return refused;
         }
+
+        Session? session = request.SessionId is { } sessionId ? _sessions.GetOrAdd(sessionId) : null;
+        var handle = new RequestHandle(request, Now, Control, streamEvents);
+        var seq = new Sequence(request, session, Now, handle) { PrefillTarget = request.PromptTokens };
+        handle.Sequence = seq;
+        if (session is not null)
+        {
+            session.Active = seq;
+        }
+
+        _requests.Add(request.RequestId, seq);
+        seq.QueueNode = _waiting.AddLast(seq);
+        Emit(EngineEventKind.Queued, seq);
+        TryStartStep();
+        return SubmitResult.Accepted(handle);
     }
 
     /// <summary>Cancels a request wherever it is and frees its KV at once.</summary>
     /// <returns>False when no such request is in flight.</returns>
-    public bool Cancel(string requestId)
-    {
-        lock (_gate)
-        {
-            Enter();
-            if (!_requests.TryGetValue(requestId, out var seq))
-            {
-                return false;
-            }
-
-            Finish(seq, FinishReason.Cancelled);
-            TryStartStep();
-            return true;
-        }
-    }
+    public bool Cancel(string requestId) => _requests.TryGetValue(requestId, out var seq) && Cancel(seq);
 
     /// <summary>
     /// Ends a request now as if the model had emitted end-of-sequence (a stop sequence matched): finish reason
     /// stop, and a running request's KV stays with its session. A request that has produced nothing is cancelled.
     /// </summary>
     /// <returns>False when no such request is in flight.</returns>
-    public bool Stop(string requestId)
-    {
-        lock (_gate)
-        {
-            Enter();
-            if (!_requests.TryGetValue(requestId, out var seq))
-            {
-                return false;
-            }
-
-            Finish(seq, seq.State == SequenceState.Running && seq.Generated > 0 ? FinishReason.Stop : FinishReason.Cancelled);
-            TryStartStep();
-            return true;
-        }
-    }
+    public bool Stop(string requestId) => _requests.TryGetValue(requestId, out var seq) && Stop(seq);
 
     /// <summary>Ends a session: cancels its turn in flight and frees its KV in HBM and host.</summary>
     /// <returns>False when the session is unknown (never seen, closed or expired).</returns>
     public bool CloseSession(string sessionId)
     {
-        lock (_gate)
+        Reap();
+        if (!_sessions.TryGet(sessionId, out var session))
         {
-            Enter();
-            if (!_sessions.TryGetValue(sessionId, out var session))
-            {
-                return false;
-            }
-
-            if (session.Active is { } active)
-            {
-                Finish(active, FinishReason.Cancelled);
-            }
-
-            ForgetSession(session);
-            TryStartStep();
-            return true;
+            return false;
         }
+
+        if (session.Active is { } active)
+        {
+            Finish(active, FinishReason.Cancelled);
+        }
+
+        Forget(session);
+        TryStartStep();
+        return true;
     }
 
     public bool HasSession(string sessionId)
     {
-        lock (_gate)
-        {
-            Enter();
-            return _sessions.ContainsKey(sessionId);
-        }
+        Reap();
+        return _sessions.TryGet(sessionId, out _);
     }
 
     public PoolSnapshot Snapshot()
     {
-        lock (_gate)
+        Reap();
+        int runningSessions = 0;
+        foreach (var seq in _running)
         {
-            Enter();
-            int resident = 0;
-            int swapped = 0;
-            foreach (var session in _sessions.Values)
-            {
-                bool running = session.Active is { State: SequenceState.Running };
-                if (session.Location == KvLocation.Hbm || running)
-                {
-                    resident++;
-                }
-                else if (session.Location == KvLocation.Host || session.Active is { State: SequenceState.Swapped })
-                {
-                    swapped++;
-                }
-            }
+            runningSessions += seq.Session is null ? 0 : 1;
+        }
 
-            return new PoolSnapshot(
-                _time, Options.BlockSize, BlockBytes, _hbm.Total, _hbm.Used, _idleHbmBlocks, _host.Total, _host.Used,
-                resident, swapped, _sessions.Count, _running.Count, _waiting.Count, _swapped.Count);
+        int swappedSessions = 0;
+        foreach (var seq in _swapped)
+        {
+            swappedSessions += seq.Session is null ? 0 : 1;
+        }
+
+        return new PoolSnapshot(
+            Now, Options.BlockSize, BlockBytes, _kv.Hbm.Total, _kv.Hbm.Used, _kv.IdleHbmBlocks, _kv.Host.Total, _kv.Host.Used,
+            _kv.IdleSessionsInHbm + runningSessions, _kv.IdleSessionsOnHost + swappedSessions, _sessions.Count,
+            _running.Count, _waiting.Count, _swapped.Count);
+    }
+
+    /// <summary>Ends every request in flight as cancelled, so that their readers complete: the engine is stopping.</summary>
+    public void CancelAll()
+    {
+        foreach (var seq in _requests.Values.ToList())
+        {
+            Finish(seq, FinishReason.Cancelled);
         }
     }
 
-    // ---- Scheduling primitives used by the policies (always called under the lock, at a step start). ----
+    void IRequestControl.Cancel(RequestHandle handle) => Cancel(handle.Sequence!);
+
+    void IRequestControl.Stop(RequestHandle handle) => Stop(handle.Sequence!);
+
+    internal bool Cancel(Sequence seq)
+    {
+        Reap();
+        if (seq.State == SequenceState.Done)
+        {
+            return false;
+        }
+
+        Finish(seq, FinishReason.Cancelled);
+        TryStartStep();
+        return true;
+    }
+
+    internal bool Stop(Sequence seq)
+    {
+        Reap();
+        if (seq.State == SequenceState.Done)
+        {
+            return false;
+        }
+
+        Finish(seq, seq.State == SequenceState.Running && seq.Generated > 0 ? FinishReason.Stop : FinishReason.Cancelled);
+        TryStartStep();
+        return true;
+    }
+
+    // ---- Scheduling primitives used by the policies (always called at a step start). ----
 
     /// <summary>Swaps preempted sequences back in, oldest first, while HBM and the batch have room.</summary>
     internal void ResumeSwapped(StepPlan plan)
@@ -214,15 +217,15 @@ public sealed class InferenceEngine
         while (_swapped.First is { } node && _running.Count < Options.MaxRunning)
         {
             var seq = node.Value;
-            if (!MakeRoom(seq.HostBlocks, plan, exclude: null))
+            if (!_kv.MakeRoom(seq.HostBlocks, plan, exclude: null))
             {
                 return;
             }
 
             _swapped.Remove(node);
             seq.QueueNode = null;
-            _host.Release(seq.HostBlocks);
-            _hbm.Allocate(seq.HostBlocks);
+            _kv.Host.Release(seq.HostBlocks);
+            _kv.Hbm.Allocate(seq.HostBlocks);
             plan.SwapIns.Add((seq, seq.HostBlocks * BlockBytes));
             seq.HbmBlocks = seq.HostBlocks;
             seq.HostBlocks = 0;
@@ -243,15 +246,15 @@ public sealed class InferenceEngine
         }
 
         var session = seq.Session;
-        long promptBlocks = BlocksFor(seq.PrefillTarget);
+        long promptBlocks = _kv.BlocksFor(seq.PrefillTarget);
         if (seq.Admitted || session is null || session.Location == KvLocation.None)
         {
-            if (!MakeRoom(promptBlocks, plan, exclude: null))
+            if (!_kv.MakeRoom(promptBlocks, plan, exclude: null))
             {
                 return false;
             }
 
-            _hbm.Allocate(promptBlocks);
+            _kv.Hbm.Allocate(promptBlocks);
             seq.HbmBlocks = promptBlocks;
             if (!seq.Admitted)
             {
@@ -263,30 +266,30 @@ public sealed class InferenceEngine
         else
         {
             long cached = Math.Min(session.ContextTokens, seq.PrefillTarget - 1);
-            long keep = BlocksFor(cached);
+            long keep = _kv.BlocksFor(cached);
             if (session.Location == KvLocation.Hbm)
             {
                 long surplus = session.Blocks - keep;
-                if (!MakeRoom(Math.Max(0, promptBlocks - keep - surplus), plan, exclude: session))
+                if (!_kv.MakeRoom(Math.Max(0, promptBlocks - keep - surplus), plan, exclude: session))
                 {
                     return false;
                 }
 
-                Unlink(session);
-                _hbm.Release(session.Blocks);
-                _hbm.Allocate(promptBlocks);
+                _kv.Unpark(session);
+                _kv.Hbm.Release(session.Blocks);
+                _kv.Hbm.Allocate(promptBlocks);
                 seq.Cache = CacheState.Hot;
             }
             else
             {
-                if (!MakeRoom(promptBlocks, plan, exclude: session))
+                if (!_kv.MakeRoom(promptBlocks, plan, exclude: session))
                 {
                     return false;
                 }
 
-                Unlink(session);
-                _host.Release(session.Blocks);
-                _hbm.Allocate(promptBlocks);
+                _kv.Unpark(session);
+                _kv.Host.Release(session.Blocks);
+                _kv.Hbm.Allocate(promptBlocks);
                 plan.SwapIns.Add((seq, keep * BlockBytes));
                 seq.Cache = CacheState.Host;
             }
@@ -329,8 +332,8 @@ public sealed class InferenceEngine
                 continue;
             }
 
-            long need = BlocksFor(seq.KvTokens + 1) - seq.HbmBlocks;
-            while (need > 0 && !MakeRoom(need, plan, exclude: null))
+            long need = _kv.BlocksFor(seq.KvTokens + 1) - seq.HbmBlocks;
+            while (need > 0 && !_kv.MakeRoom(need, plan, exclude: null))
             {
                 var victim = _running[^1];
                 Preempt(victim, plan);
@@ -345,7 +348,7 @@ public sealed class InferenceEngine
                 break;
             }
 
-            _hbm.Allocate(need);
+            _kv.Hbm.Allocate(need);
             seq.HbmBlocks += need;
             plan.Cost.AddDecode(seq.KvTokens);
             seq.KvTokens++;
@@ -356,13 +359,13 @@ public sealed class InferenceEngine
     /// <summary>Moves a preempted sequence's KV to host, if host DDR can take it.</summary>
     internal bool TrySwapOut(Sequence seq, StepPlan plan)
     {
-        if (!MakeHostRoom(seq.HbmBlocks))
+        if (!_kv.MakeHostRoom(seq.HbmBlocks))
         {
             return false;
         }
 
-        _host.Allocate(seq.HbmBlocks);
-        _hbm.Release(seq.HbmBlocks);
+        _kv.Host.Allocate(seq.HbmBlocks);
+        _kv.Hbm.Release(seq.HbmBlocks);
         plan.SwapOuts.Add((seq.Request.SessionId, seq, seq.HbmBlocks * BlockBytes));
         seq.HostBlocks = seq.HbmBlocks;
         seq.HbmBlocks = 0;
@@ -374,7 +377,7 @@ public sealed class InferenceEngine
     /// <summary>Frees a preempted sequence's KV; it waits at the head of the queue to prefill everything again.</summary>
     internal void DropForRecompute(Sequence seq)
     {
-        _hbm.Release(seq.HbmBlocks);
+        _kv.Hbm.Release(seq.HbmBlocks);
         seq.HbmBlocks = 0;
         seq.RecomputedTokens += seq.KvTokens;
         seq.KvTokens = 0;
@@ -400,79 +403,88 @@ public sealed class InferenceEngine
             return;
         }
 
-        plan.Start = _time;
-        double cursor = _time;
+        double start = Now;
+        plan.Start = start;
+        double cursor = start;
         foreach (var (sessionId, seq, bytes) in plan.SwapOuts)
         {
             double duration = CostModel.SwapSeconds(bytes);
-            _observer.OnEvent(new EngineEvent(cursor, EngineEventKind.SwapOut, seq?.Request, sessionId, Bytes: bytes, Duration: duration));
+            Notify(new EngineEvent(cursor, EngineEventKind.SwapOut, seq?.Request, sessionId, Bytes: bytes, Duration: duration));
             cursor += duration;
         }
 
         foreach (var (seq, bytes) in plan.SwapIns)
         {
             double duration = CostModel.SwapSeconds(bytes);
-            _observer.OnEvent(new EngineEvent(cursor, EngineEventKind.SwapInStart, seq.Request, seq.Request.SessionId, Bytes: bytes, Duration: duration));
+            Notify(new EngineEvent(cursor, EngineEventKind.SwapInStart, seq.Request, seq.Request.SessionId, Bytes: bytes, Duration: duration));
             cursor += duration;
             seq.SwapInSeconds += duration;
-            _observer.OnEvent(new EngineEvent(cursor, EngineEventKind.SwapInEnd, seq.Request, seq.Request.SessionId, Bytes: bytes, Duration: duration));
+            Notify(new EngineEvent(cursor, EngineEventKind.SwapInEnd, seq.Request, seq.Request.SessionId, Bytes: bytes, Duration: duration));
         }
 
-        plan.SwapSeconds = cursor - _time;
+        plan.SwapSeconds = cursor - start;
         plan.ComputeSeconds = CostModel.StepSeconds(plan.Cost);
         _stepInFlight = true;
+        // The step ends when the model says, however late a real timer fires: the clock runs it at that time.
         _clock.Schedule(cursor + plan.ComputeSeconds, _onStepEnd);
     }
 
     private void OnStepEnd(double at)
     {
-        lock (_gate)
+        var plan = _plan;
+        foreach (var (seq, tokens) in plan.Prefills)
         {
-            _time = Math.Max(_time, at);
-            var plan = _plan;
-            foreach (var (seq, tokens) in plan.Prefills)
+            if (seq.State != SequenceState.Running)
             {
-                if (seq.State != SequenceState.Running)
-                {
-                    continue;
-                }
-
-                seq.KvTokens += tokens;
-                seq.PrefillSeconds += plan.ComputeSeconds;
-                Emit(EngineEventKind.PrefillChunk, seq, count: tokens);
-                if (seq.KvTokens >= seq.PrefillTarget)
-                {
-                    EmitToken(seq);
-                }
+                continue;
             }
 
-            foreach (var seq in plan.Decodes)
+            seq.KvTokens += tokens;
+            seq.PrefillSeconds += plan.ComputeSeconds;
+            Emit(EngineEventKind.PrefillChunk, seq, count: tokens);
+            if (seq.KvTokens >= seq.PrefillTarget)
             {
-                if (seq.State == SequenceState.Running)
-                {
-                    EmitToken(seq);
-                }
+                EmitToken(seq);
             }
-
-            _observer.OnStep(new StepSummary(
-                plan.Start, _time, plan.Decodes.Count, plan.PrefillTokens, plan.SwapSeconds, plan.ComputeSeconds,
-                _running.Count, _waiting.Count));
-            _stepInFlight = false;
-            // The next step starts when this one ended in model time, however late the timer fired.
-            ExpireSessions();
-            TryStartStep();
         }
+
+        foreach (var seq in plan.Decodes)
+        {
+            if (seq.State == SequenceState.Running)
+            {
+                EmitToken(seq);
+            }
+        }
+
+        var step = new StepSummary(
+            plan.Start, at, plan.Decodes.Count, plan.PrefillTokens, plan.SwapSeconds, plan.ComputeSeconds, _running.Count, _waiting.Count);
+        try
+        {
+            _observer.OnStep(step);
+        }
+        catch (Exception ex)
+        {
+            Fault(ex);
+        }
+
+        _stepInFlight = false;
+        Reap();
+        TryStartStep();
     }
 
     private void EmitToken(Sequence seq)
     {
+        double now = Now;
+        double gap = now - seq.LastTokenTime;
+        seq.LastTokenTime = now;
         seq.Generated++;
         if (seq.Generated == 1)
         {
-            seq.FirstTokenTime = _time;
+            seq.FirstTokenTime = now;
         }
 
-        Emit(EngineEventKind.Token, seq, count: seq.Generated);
+        seq.Handle.WriteToken(now, seq.Generated);
+        Notify(new EngineEvent(now, EngineEventKind.Token, seq.Request, seq.Request.SessionId, seq.Generated, Gap: gap));
         if (seq.Generated >= seq.Target)
         {
             Finish(seq, seq.TargetReason);
@@ -481,6 +493,7 @@ public sealed class InferenceEngine
 
     private void Finish(Sequence seq, FinishReason reason)
     {
+        double now = Now;
         switch (seq.State)
         {
             case SequenceState.Waiting:
@@ -497,27 +510,28 @@ public sealed class InferenceEngine
         seq.QueueNode = null;
         seq.State = SequenceState.Done;
         _requests.Remove(seq.Request.RequestId);
-        _host.Release(seq.HostBlocks);
+        _kv.Host.Release(seq.HostBlocks);
         seq.HostBlocks = 0;
         if (seq.Session is { } session)
         {
             session.Active = null;
-            session.LastUsed = _time;
             if (reason != FinishReason.Cancelled && seq.HbmBlocks > 0)
             {
                 // The turn's KV (history, prompt and output) stays resident as the session's history.
                 session.ContextTokens = seq.KvTokens;
                 session.Location = KvLocation.Hbm;
                 session.Blocks = seq.HbmBlocks;
-                Link(session);
+                _kv.Park(session);
                 seq.HbmBlocks = 0;
             }
+
+            _sessions.MarkIdle(session, now);
         }
 
-        _hbm.Release(seq.HbmBlocks);
+        _kv.Hbm.Release(seq.HbmBlocks);
         seq.HbmBlocks = 0;
         bool started = !double.IsNaN(seq.FirstTokenTime);
-        double ttft = started ? seq.FirstTokenTime - seq.ArrivalTime : _time - seq.ArrivalTime;
+        double ttft = started ? seq.FirstTokenTime - seq.ArrivalTime : now - seq.ArrivalTime;
         var result = new RequestResult
         {
             Request = seq.Request,
@@ -528,15 +542,17 @@ public sealed class InferenceEngine
             CompletionTokens = seq.Generated,
             RecomputedTokens = seq.RecomputedTokens,
             Preemptions = seq.Preemptions,
+            Admitted = seq.Admitted,
             ArrivalTime = seq.ArrivalTime,
             FirstTokenTime = seq.FirstTokenTime,
-            FinishTime = _time,
+            FinishTime = now,
             SwapInSeconds = seq.SwapInSeconds,
             PrefillSeconds = seq.PrefillSeconds,
             QueueSeconds = Math.Max(0, ttft - seq.SwapInSeconds - seq.PrefillSeconds),
-            DecodeSeconds = started ? _time - seq.FirstTokenTime : 0,
+            DecodeSeconds = started ? now - seq.FirstTokenTime : 0,
         };
-        _observer.OnEvent(new EngineEvent(_time, EngineEventKind.Finished, seq.Request, seq.Request.SessionId, seq.Generated, Detail: reason.ToString(), Result: result));
+        seq.Handle.End(result);
+        Notify(new EngineEvent(now, EngineEventKind.Finished, seq.Request, seq.Request.SessionId, seq.Generated, Detail: reason.ToString(), Result: result));
     }
 
     private void Preempt(Sequence victim, StepPlan plan)
@@ -549,236 +565,78 @@ public sealed class InferenceEngine
         Emit(EngineEventKind.Preempted, victim, count: tokens, detail: mode);
     }
 
-    // ---- KV pools and idle sessions. ----
+    // ---- Sessions. ----
 
-    private long BlocksFor(long tokens)
+    private void OnDropped(Session session) =>
+        Notify(new EngineEvent(Now, EngineEventKind.Dropped, null, session.Id, session.ContextTokens));
+
+    private void Forget(Session session)
     {
-        long stored = (long)Math.Ceiling(tokens * CostModel.Deployment.Compression.TokensKept);
-        return (stored + Options.BlockSize - 1) / Options.BlockSize;
+        _kv.Free(session);
+        _sessions.Remove(session);
     }
 
     /// <summary>
-    /// Frees HBM until <paramref name="blocks"/> are free by evicting idle sessions, least recently used first:
-    /// to host when swapping is on and DDR has room, else dropped. Evicts nothing when that cannot suffice.
+    /// Frees the sessions idle for a TTL at the clock's time. Reaping emits nothing and every decision reaps first,
+    /// so when it runs never changes what the engine does: only what a snapshot shows.
     /// </summary>
-    private bool MakeRoom(long blocks, StepPlan plan, Session? exclude)
+    private void Reap() => _sessions.Reap(Now, _kv.Free);
+
+    private SubmitResult? Check(InferenceRequest r)
     {
-        if (_hbm.Free >= blocks)
-        {
-            return true;
-        }
-
-        long excluded = exclude is { Location: KvLocation.Hbm } ? exclude.Blocks : 0;
-        if (_hbm.Free + _idleHbmBlocks - excluded < blocks)
-        {
-            return false;
-        }
-
-        var node = _hbmLru.First;
-        while (_hbm.Free < blocks && node is not null)
-        {
-            var next = node.Next;
-            if (node.Value != exclude)
-            {
-                Evict(node.Value, plan, exclude);
-            }
-
-            node = next;
-        }
-
-        return true;
-    }
-
-    /// <summary>Moves an idle session out of HBM; <paramref name="keep"/> (the session being admitted) is never dropped from host.</summary>
-    private void Evict(Session session, StepPlan plan, Session? keep)
-    {
-        Unlink(session);
-        _hbm.Release(session.Blocks);
-        if (Options.SwapEnabled && MakeHostRoom(session.Blocks, keep))
-        {
-            _host.Allocate(session.Blocks);
-            session.Location = KvLocation.Host;
-            Link(session);
-            plan.SwapOuts.Add((session.Id, null, session.Blocks * BlockBytes));
-            return;
-        }
-
-        DropSession(session);
-    }
-
-    /// <summary>
-    /// Frees host DDR for <paramref name="blocks"/> by dropping the least recently used swapped sessions other
-    /// than <paramref name="keep"/>. Drops nothing when that cannot suffice.
-    /// </summary>
-    private bool MakeHostRoom(long blocks, Session? keep = null)
-    {
-        long kept = keep is { Location: KvLocation.Host } ? keep.Blocks : 0;
-        if (blocks > _host.Total - kept)
-        {
-            return false;
-        }
-
-        var node = _hostLru.First;
-        while (_host.Free < blocks && node is not null)
-        {
-            var next = node.Next;
-            if (node.Value != keep)
-            {
-                Unlink(node.Value);
-                _host.Release(node.Value.Blocks);
-                DropSession(node.Value);
-            }
-
-            node = next;
-        }
-
-        return _host.Free >= blocks;
-    }
-
-    private void DropSession(Session session)
-    {
-        _observer.OnEvent(new EngineEvent(_time, EngineEventKind.Dropped, null, session.Id, session.ContextTokens));
-        session.Location = KvLocation.None;
-        session.Blocks = 0;
-    }
-
-    private void Link(Session session)
-    {
-        if (session.Location == KvLocation.Hbm)
-        {
-            session.LruNode = _hbmLru.AddLast(session);
-            _idleHbmBlocks += session.Blocks;
-        }
-        else if (session.Location == KvLocation.Host)
-        {
-            session.LruNode = _hostLru.AddLast(session);
-        }
-    }
-
-    private void Unlink(Session session)
-    {
-        if (session.LruNode is not { } node)
-        {
-            return;
-        }
-
-        node.List!.Remove(node);
-        session.LruNode = null;
-        if (session.Location == KvLocation.Hbm)
-        {
-            _idleHbmBlocks -= session.Blocks;
-        }
-    }
-
-    private void ForgetSession(Session session)
-    {
-        Unlink(session);
-        if (session.Location == KvLocation.Hbm)
-        {
-            _hbm.Release(session.Blocks);
-        }
-        else if (session.Location == KvLocation.Host)
-        {
-            _host.Release(session.Blocks);
-        }
-
-        session.Location = KvLocation.None;
-        session.Blocks = 0;
-        _sessions.Remove(session.Id);
-    }
-
-    /// <summary>Catches up with the clock and expires idle sessions past their TTL.</summary>
-    private void Enter()
-    {
-        _time = Math.Max(_time, _clock.Now);
-        ExpireSessions();
-    }
-
-    private void ExpireSessions()
-    {
-        if (_time < _nextExpiryScan)
-        {
-            return;
-        }
-
-        double ttl = Options.SessionTtlSeconds;
-        _nextExpiryScan = _time + Math.Max(ttl / 16, 1e-3);
-        List<Session>? expired = null;
-        foreach (var session in _sessions.Values)
-        {
-            if (session.Active is null && session.LastUsed + ttl <= _time)
-            {
-                (expired ??= []).Add(session);
-            }
-        }
-
-        if (expired is null)
-        {
-            return;
-        }
-
-        expired.Sort((a, b) => string.CompareOrdinal(a.Id, b.Id));
-        foreach (var session in expired)
-        {
-            ForgetSession(session);
-        }
-    }
-
-    private SubmitResult Check(InferenceRequest r)
-    {
-        long maxContext = CostModel.Deployment.Model.MaxContext;
         if (string.IsNullOrEmpty(r.RequestId))
         {
-            return new(RejectReason.InvalidArgument, "request_id: must not be empty");
+            return SubmitResult.Refused(RejectReason.InvalidArgument, "request_id", "must not be empty");
         }
 
-        if (r.PromptTokens < 1)
+        if (Limits.Check(r.PromptTokens, r.MaxTokens, r.StopAfterTokens) is { } error)
         {
-            return new(RejectReason.InvalidArgument, $"prompt_tokens: must be at least 1, got {r.PromptTokens}");
+            return SubmitResult.Refused(RejectReason.InvalidArgument, error);
         }
 
-        if (r.MaxTokens < 1)
+        if (Limits.CheckCapacity(r.PromptTokens, r.MaxTokens) is { } capacity)
         {
-            return new(RejectReason.InvalidArgument, $"max_tokens: must be at least 1, got {r.MaxTokens}");
-        }
-
-        if (r.StopAfterTokens is < 1)
-        {
-            return new(RejectReason.InvalidArgument, $"stop_after_tokens: must be at least 1, got {r.StopAfterTokens}");
-        }
-
-        if (r.PromptTokens > maxContext || r.PromptTokens + r.MaxTokens > maxContext)
-        {
-            return new(RejectReason.InvalidArgument,
-                $"prompt_tokens + max_tokens: {r.PromptTokens} + {r.MaxTokens} = {r.PromptTokens + r.MaxTokens} exceeds the model's context of {maxContext} tokens");
-        }
-
-        if (BlocksFor(r.PromptTokens + r.MaxTokens) > _hbm.Total)
-        {
-            return new(RejectReason.ExceedsKvCapacity,
-                $"prompt_tokens + max_tokens: {r.PromptTokens + r.MaxTokens} tokens need more KV than the HBM left after weights holds ({HbmCapacityTokens} tokens)");
+            return SubmitResult.Refused(RejectReason.ExceedsKvCapacity, capacity);
         }
 
         if (_requests.ContainsKey(r.RequestId))
         {
-            return new(RejectReason.DuplicateRequest, $"request_id: '{r.RequestId}' is already in flight");
+            return SubmitResult.Refused(RejectReason.DuplicateRequest, "request_id", $"'{r.RequestId}' is already in flight");
         }
 
-        if (r.SessionId is { } sid && _sessions.TryGetValue(sid, out var s) && s.Active is not null)
+        if (r.SessionId is { } sid && _sessions.TryGet(sid, out var s) && s.Active is not null)
         {
-            return new(RejectReason.SessionBusy, $"session_id: '{sid}' already has a turn in flight ({s.Active.Request.RequestId})");
+            return SubmitResult.Refused(RejectReason.SessionBusy, "session_id", $"'{sid}' already has a turn in flight ({s.Active.Request.RequestId})");
         }
 
         if (_waiting.Count >= Options.MaxWaiting)
         {
-            return new(RejectReason.QueueFull, $"waiting queue is full: {_waiting.Count} of {Options.MaxWaiting} requests waiting");
+            return SubmitResult.Refused(RejectReason.QueueFull, null, $"waiting queue is full: {_waiting.Count} of {Options.MaxWaiting} requests waiting");
         }
 
-        return SubmitResult.Accepted;
+        return null;
     }
 
     private void Emit(EngineEventKind kind, Sequence seq, long count = 0, string? detail = null) =>
-        _observer.OnEvent(new EngineEvent(_time, kind, seq.Request, seq.Request.SessionId, count, Detail: detail));
+        Notify(new EngineEvent(Now, kind, seq.Request, seq.Request.SessionId, count, Detail: detail));
+
+    private void Notify(in EngineEvent e)
+    {
+        try
+        {
+            _observer.OnEvent(e);
+        }
+        catch (Exception ex)
+        {
+            Fault(ex);
+        }
+    }
+
+    private void Fault(Exception ex)
+    {
+        ObserverFaults++;
+        OnObserverFault?.Invoke(ex);
+    }
 
     private sealed class NullObserver : IEngineObserver
     {

@@ -15,7 +15,4 @@ public sealed record InferenceRequest
 
     /// <summary>The model emits end-of-sequence after this many tokens (finish reason stop); null: only max tokens stops it.</summary>
     public long? StopAfterTokens { get; init; }
-
-    /// <summary>Caller's own state, handed back in every event of this request.</summary>
-    public object? Tag { get; init; }
 }

@@ -46,14 +46,41 @@ public enum RejectReason
 
     /// <summary>A request with the same id is in flight.</summary>
     DuplicateRequest,
+
+    /// <summary>The engine has stopped: the server is shutting down.</summary>
+    Stopped,
 }
 
-/// <summary>The engine's answer to a submission.</summary>
-public readonly record struct SubmitResult(RejectReason Reason, string Message)
+/// <summary>The engine's answer to a submission: the request's handle, or why it was refused.</summary>
+public readonly record struct SubmitResult
 {
-    public static SubmitResult Accepted { get; } = new(RejectReason.None, "");
+    private SubmitResult(RejectReason reason, string? field, string problem, RequestHandle? handle)
+    {
+        Reason = reason;
+        Field = field;
+        Problem = problem;
+        Handle = handle;
+    }
+
+    public RejectReason Reason { get; }
+
+    /// <summary>The request field at fault (API names: <c>max_tokens</c>), or null when the server's state refused it.</summary>
+    public string? Field { get; }
+
+    public string Problem { get; }
+
+    /// <summary>The accepted request's handle; null when refused.</summary>
+    public RequestHandle? Handle { get; }
 
     public bool IsAccepted => Reason == RejectReason.None;
+
+    public string Message => Field is null ? Problem : $"{Field}: {Problem}";
+
+    public static SubmitResult Accepted(RequestHandle handle) => new(RejectReason.None, null, "", handle);
+
+    public static SubmitResult Refused(RejectReason reason, string? field, string problem) => new(reason, field, problem, null);
+
+    public static SubmitResult Refused(RejectReason reason, FieldError error) => new(reason, error.Field, error.Problem, null);
 }
 
 /// <summary>A finished (or cancelled) turn with its timing breakdown, in model seconds.</summary>
@@ -77,6 +104,9 @@ public sealed record RequestResult
     public long RecomputedTokens { get; init; }
 
     public int Preemptions { get; init; }
+
+    /// <summary>Whether the turn ever got its KV blocks (a turn cancelled while waiting never looked at its cache).</summary>
+    public bool Admitted { get; init; }
 
     public double ArrivalTime { get; init; }
 

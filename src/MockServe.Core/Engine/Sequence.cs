@@ -11,9 +11,11 @@ internal enum SequenceState
 }
 
 /// <summary>The engine's mutable state of one request.</summary>
-internal sealed class Sequence(InferenceRequest request, Session? session, double arrival)
+internal sealed class Sequence(InferenceRequest request, Session? session, double arrival, RequestHandle handle)
 {
     public InferenceRequest Request { get; } = request;
+
+    public RequestHandle Handle { get; } = handle;
 
     public Session? Session { get; } = session;
 
@@ -54,6 +56,9 @@ internal sealed class Sequence(InferenceRequest request, Session? session, doubl
     public int Preemptions { get; set; }
 
     public double FirstTokenTime { get; set; } = double.NaN;
+
+    /// <summary>Model time of the latest token, or the arrival before the first: the start of the next token's gap.</summary>
+    public double LastTokenTime { get; set; } = arrival;
 
     public double SwapInSeconds { get; set; }
 

@@ -5,7 +5,7 @@ namespace MockServe.Core.Engine;
 /// Callbacks due at the same time run in the order they were scheduled, so a run is reproducible.
 /// Single-threaded: schedule and run from one thread.
 /// </summary>
-public sealed class VirtualClock : IEngineClock
+public sealed class VirtualClock
 {
     private readonly PriorityQueue<Action<double>, (double At, long Seq)> _queue = new();
     private long _seq;

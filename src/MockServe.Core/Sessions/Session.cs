@@ -22,11 +22,15 @@ internal sealed class Session(string id)
     /// <summary>Blocks the idle session holds in <see cref="Location"/>.</summary>
     public long Blocks { get; set; }
 
-    public double LastUsed { get; set; }
+    /// <summary>Model time the session last went idle; it expires a TTL later.</summary>
+    public double IdleSince { get; set; }
 
     /// <summary>The turn submitted and not yet finished, if any.</summary>
     public Engine.Sequence? Active { get; set; }
 
-    /// <summary>This session's node in the LRU list of its location.</summary>
+    /// <summary>This session's node in the LRU list of its KV location.</summary>
     public LinkedListNode<Session>? LruNode { get; set; }
+
+    /// <summary>This session's node in the session table's list of idle sessions, oldest first.</summary>
+    public LinkedListNode<Session>? IdleNode { get; set; }
 }

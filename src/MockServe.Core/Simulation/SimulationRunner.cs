@@ -16,6 +16,9 @@ public sealed class SimulationRunner : IEngineObserver
     private readonly Random _random;
     private readonly IEngineObserver? _trace;
     private readonly User[] _users;
+
+    // Each user has at most one turn in flight, in its current session.
+    private readonly Dictionary<string, User> _bySession = new(StringComparer.Ordinal);
     private readonly List<double> _ttft = [];
     private readonly List<double> _itl = [];
     private readonly List<double> _e2e = [];
@@ -109,7 +112,7 @@ public sealed class SimulationRunner : IEngineObserver
                 _dropped++;
                 break;
             case EngineEventKind.Finished:
-                OnFinished(e.Result!, (User)e.Request!.Tag!);
+                OnFinished(e.Result!, _bySession[e.SessionId!]);
                 break;
         }
     }
@@ -149,6 +152,7 @@ public sealed class SimulationRunner : IEngineObserver
         var session = user.SessionId;
         if (user.Turn >= _workload.Turns || user.Prompt + _workload.TurnTokens > _maxPrompt)
         {
+            _bySession.Remove(session);
             // The conversation is over: a client closes its session, which frees the KV at once.
             _clock.Schedule(_clock.Now, _ => Engine.CloseSession(session));
             user.NewConversation();
@@ -171,8 +175,8 @@ public sealed class SimulationRunner : IEngineObserver
             SessionId = user.SessionId,
             PromptTokens = user.Prompt,
             MaxTokens = _workload.OutputTokens,
-            Tag = user,
         };
+        _bySession[user.SessionId] = user;
         if (!Engine.Submit(request).IsAccepted)
         {
             // Refused (queue full): the client backs off for a think time and sends the same turn again.

@@ -1,33 +1,38 @@
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
 using MockServe.Core.Engine;
 using MockServe.Core.Profiles;
 using MockServe.Server.Metrics;
 
 namespace MockServe.Server.Hosting;
 
-/// <summary>
-/// The one engine of this server on a real-time clock, the metrics it feeds, and the drain state.
-/// Engine events reach a request's stream through the <see cref="GenerateSink"/> carried in its tag.
-/// </summary>
-public sealed class EngineHost : IDisposable
+/// <summary>The one engine of this server, running in real time, the metrics it feeds, and the drain state.</summary>
+public sealed partial class EngineHost : IDisposable
 {
     private readonly object _drainGate = new();
+    private readonly ILogger _logger;
     private TaskCompletionSource? _drained;
     private int _inFlight;
 
-    public EngineHost(Deployment deployment, EngineOptions engineOptions, double timeScale, TimeProvider time, ServerMetrics metrics)
+    public EngineHost(
+        Deployment deployment,
+        EngineOptions engineOptions,
+        double timeScale,
+        TimeProvider time,
+        ServerMetrics metrics,
+        ILogger<EngineHost>? logger = null)
     {
         Deployment = deployment;
         Metrics = metrics;
         Time = time;
-        Clock = new RealTimeClock(time, timeScale);
-        Engine = new InferenceEngine(deployment, engineOptions, Clock, new CompositeObserver(metrics, new StreamRouter()));
+        _logger = logger ?? NullLogger<EngineHost>.Instance;
+        Engine = new EngineLoop(deployment, engineOptions, time, timeScale, metrics, OnFault);
     }
 
     public Deployment Deployment { get; }
 
-    public InferenceEngine Engine { get; }
-
-    public RealTimeClock Clock { get; }
+    public EngineLoop Engine { get; }
 
     public TimeProvider Time { get; }
 
@@ -67,20 +72,29 @@ public sealed class EngineHost : IDisposable
         }
     }
 
-    public void Dispose() => Clock.Dispose();
+    public void Dispose() => Engine.Dispose();
 
-    private sealed class StreamRouter : IEngineObserver
+    [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "engine fault {Count} (an observer threw; the engine went on)")]
+    private static partial void LogFault(ILogger logger, long count, Exception exception);
+
+    private void OnFault(Exception ex)
     {
-        public void OnEvent(in EngineEvent e)
+        Metrics.CountEngineFault();
+        // A faulty observer may throw on every token: log the 1st, 10th, 100th... so the log stays readable.
+        long count = Engine?.Faults ?? 1;
+        if (IsPowerOfTen(count))
         {
-            if (e.Request?.Tag is GenerateSink sink)
-            {
-                sink.OnEvent(e);
-            }
+            LogFault(_logger, count, ex);
+        }
+    }
+
+    private static bool IsPowerOfTen(long n)
+    {
+        while (n >= 10 && n % 10 == 0)
+        {
+            n /= 10;
         }
 
-        public void OnStep(in StepSummary step)
-        {
-        }
+        return n == 1;
     }
 }

@@ -60,7 +60,8 @@ public static class MockServeApp
             MaxConcurrentUsers: new Core.CostModel.GpuCostModel(deployment).MaxConcurrentUsers(server.ReferenceContextTokens),
             ExportVllmNames: server.VllmMetrics));
         var host = new EngineHost(deployment, engine, server.TimeScale, time ?? TimeProvider.System, metrics);
-        registry.AddBeforeCollectCallback(() => metrics.UpdatePool(host.Engine.Snapshot()));
+        // The snapshot is a command to the engine's loop, read at the model time the scrape arrives; it moves no token.
+        registry.AddBeforeCollectCallback(async _ => metrics.UpdatePool(await host.Engine.SnapshotAsync()));
 
         var services = builder.Services;
         services.AddSingleton(Options.Create(server));
@@ -101,7 +102,7 @@ public static class MockServeApp
         app.MapWhen(c => c.Connection.LocalPort == server.MetricsPort && c.Request.Path == "/metrics", b => b.Run(async c =>
         {
             c.Response.ContentType = PrometheusConstants.TextContentTypeWithVersionAndEncoding;
-            await ServerMetrics.ExportTextAsync(registry, c.Response.Body, c.RequestAborted);
+            await MetricsExposition.ExportTextAsync(registry, c.Response.Body, c.RequestAborted);
         }));
         app.MapGrpcService<InferenceGrpcService>();
         app.MapGrpcReflectionService();

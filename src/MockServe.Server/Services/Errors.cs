@@ -32,11 +32,12 @@ internal static class Errors
         return ex;
     }
 
-    public static RpcException FromRefusal(SubmitResult refusal, TimeSpan retryAfter) => refusal.Reason switch
+    public static RpcException FromRefusal(RejectReason reason, string message, TimeSpan retryAfter) => reason switch
     {
-        RejectReason.QueueFull => Exhausted(refusal.Message, retryAfter),
-        RejectReason.SessionBusy => new RpcException(new Status(StatusCode.FailedPrecondition, refusal.Message)),
-        RejectReason.DuplicateRequest => new RpcException(new Status(StatusCode.AlreadyExists, refusal.Message)),
-        _ => Invalid(refusal.Message),
+        RejectReason.QueueFull => Exhausted(message, retryAfter),
+        RejectReason.SessionBusy => new RpcException(new Status(StatusCode.FailedPrecondition, message)),
+        RejectReason.DuplicateRequest => new RpcException(new Status(StatusCode.AlreadyExists, message)),
+        RejectReason.Stopped => Unavailable(message),
+        _ => Invalid(message),
     };
 }

@@ -5,24 +5,6 @@ namespace MockServe.Core.Tests.Engine;
 
 public class InferenceEngineTests
 {
-    // Yi-34B on one A100-80GB, written out from the config and the datasheet.
-    private const double YiParams = 34.39e9;
-    private const double YiWeightBytes = YiParams * 2;                 // BF16
-    private const double YiKvPerToken = 2.0 * 60 * 8 * 128 * 2;         // K and V x layers x KV heads x head dim x 2 bytes
-    private const double YiAttnPerPair = 2.0 * 60 * 56 * (128 + 128);   // QK^T and PV, 2 FLOPs per MAC, per layer and query head
-    private const double A100Flops = 312e12;
-    private const double A100Bandwidth = 2.039e12;
-    private const double A100Pcie = 32e9;
-    private const double YiBlockBytes = 16 * YiKvPerToken;
-
-    private static double YiPrefill(double s, double c) => Math.Max(
-        ((2 * YiParams * s) + (YiAttnPerPair * ((s * c) + (s * (s + 1) / 2)))) / A100Flops,
-        (YiWeightBytes + (YiKvPerToken * c)) / A100Bandwidth);
-
-    private static double YiDecode(double context) => Math.Max(
-        ((2 * YiParams) + (YiAttnPerPair * (context + 1))) / A100Flops,
-        (YiWeightBytes + (YiKvPerToken * context)) / A100Bandwidth);
-
     private static void Near(double expected, double actual, double relative = 1e-9) =>
         Assert.True(Math.Abs(expected - actual) <= Math.Abs(expected) * relative, $"expected {expected:R}, got {actual:R}");
 
@@ -34,9 +16,9 @@ public class InferenceEngineTests
 
         var r = h.Run("a");
 
-        Near(YiPrefill(2000, 0), r.TimeToFirstToken);
+        Near(YiOnA100.Prefill(2000, 0), r.TimeToFirstToken);
         Assert.Equal(0, r.QueueSeconds, 12);
-        Near(YiPrefill(2000, 0), r.PrefillSeconds);
+        Near(YiOnA100.Prefill(2000, 0), r.PrefillSeconds);
         Assert.Equal(CacheState.New, r.CacheState);
     }
 
@@ -52,7 +34,7 @@ public class InferenceEngineTests
         for (int k = 1; k < t.Length; k++)
         {
             // Token k+1 feeds token k: the KV read holds the prompt plus k-1 earlier outputs.
-            Near(YiDecode(1000 + k - 1), t[k] - t[k - 1]);
+            Near(YiOnA100.Decode(1000 + k - 1), t[k] - t[k - 1]);
         }
 
         Assert.True(t[5] - t[4] > t[2] - t[1]);
@@ -71,7 +53,7 @@ public class InferenceEngineTests
         double shortGap = shortRun.TokenTimes("a")[1] - shortRun.TokenTimes("a")[0];
         double longGap = longRun.TokenTimes("a")[1] - longRun.TokenTimes("a")[0];
 
-        Near(YiDecode(40_000), longGap);
+        Near(YiOnA100.Decode(40_000), longGap);
         Assert.True(longGap > shortGap * 1.1, $"{longGap} vs {shortGap}");
     }
 
@@ -88,9 +70,9 @@ public class InferenceEngineTests
         var b = h.TokenTimes("b");
         Assert.Equal(a[1..], b[1..]);
         // Weights read once for the batch, plus both sequences' KV; compute for two tokens stays below it.
-        double memory = (YiWeightBytes + (YiKvPerToken * (1000 + 1000))) / A100Bandwidth;
+        double memory = (YiOnA100.WeightBytes + (YiOnA100.KvPerToken * (1000 + 1000))) / YiOnA100.Bandwidth;
         Near(memory, b[1] - b[0]);
-        Near(YiPrefill(1000, 0) + memory, a[1] - a[0]);
+        Near(YiOnA100.Prefill(1000, 0) + memory, a[1] - a[0]);
     }
 
     [Fact]
@@ -106,13 +88,13 @@ public class InferenceEngineTests
         var b = h.Results["b"];
 
         // A's session keeps 50,000 + 99 tokens of KV = 3132 blocks, swapped out over PCIe before B prefills.
-        double swapBytes = Math.Ceiling(50_099 / 16.0) * YiBlockBytes;
+        double swapBytes = Math.Ceiling(50_099 / 16.0) * YiOnA100.BlockBytes;
         var swapOut = h.Single(EngineEventKind.SwapOut, "A");
         Near(swapBytes, swapOut.Bytes);
-        Near(swapBytes / A100Pcie, swapOut.Duration);
+        Near(swapBytes / YiOnA100.Pcie, swapOut.Duration);
         Near(a.FinishTime, swapOut.Time);
-        Near(a.FinishTime - 0.01 + (swapBytes / A100Pcie), b.QueueSeconds, 1e-7);
-        Near(a.FinishTime + (swapBytes / A100Pcie) + YiPrefill(50_000, 0), b.FirstTokenTime, 1e-7);
+        Near(a.FinishTime - 0.01 + (swapBytes / YiOnA100.Pcie), b.QueueSeconds, 1e-7);
+        Near(a.FinishTime + (swapBytes / YiOnA100.Pcie) + YiOnA100.Prefill(50_000, 0), b.FirstTokenTime, 1e-7);
         Assert.Equal(1, h.Engine.Snapshot().SessionsSwapped);
     }
 
@@ -130,7 +112,7 @@ public class InferenceEngineTests
         Assert.Equal(1009, second.CachedTokens);
         var chunk = h.Events.Single(e => e.Kind == EngineEventKind.PrefillChunk && e.Request!.RequestId == "t2");
         Assert.Equal(51, chunk.Count);
-        Near(YiPrefill(51, 1009), second.PrefillSeconds);
+        Near(YiOnA100.Prefill(51, 1009), second.PrefillSeconds);
         Assert.True(second.PrefillSeconds < first.PrefillSeconds / 5);
     }
 
@@ -142,12 +124,12 @@ public class InferenceEngineTests
 
         Assert.Equal(CacheState.Host, a2.CacheState);
         Assert.Equal(50_099, a2.CachedTokens);
-        double swapInBytes = Math.Ceiling(50_099 / 16.0) * YiBlockBytes;
-        Near(swapInBytes / A100Pcie, a2.SwapInSeconds);
+        double swapInBytes = Math.Ceiling(50_099 / 16.0) * YiOnA100.BlockBytes;
+        Near(swapInBytes / YiOnA100.Pcie, a2.SwapInSeconds);
         var start = h.Events.Single(e => e.Kind == EngineEventKind.SwapInStart && e.Request?.RequestId == "a2");
         var end = h.Events.Single(e => e.Kind == EngineEventKind.SwapInEnd && e.Request?.RequestId == "a2");
-        Near(swapInBytes / A100Pcie, end.Time - start.Time);
-        Near(YiPrefill(11, 50_099), a2.PrefillSeconds);
+        Near(swapInBytes / YiOnA100.Pcie, end.Time - start.Time);
+        Near(YiOnA100.Prefill(11, 50_099), a2.PrefillSeconds);
     }
 
     [Fact]
@@ -173,7 +155,7 @@ public class InferenceEngineTests
         Assert.Equal(CacheState.Miss, a2.CacheState);
         Assert.Equal(0, a2.CachedTokens);
         Assert.Equal(50_099, a2.RecomputedTokens);
-        Near(YiPrefill(50_110, 0), a2.PrefillSeconds);
+        Near(YiOnA100.Prefill(50_110, 0), a2.PrefillSeconds);
         Assert.DoesNotContain(h.Events, e => e.Kind == EngineEventKind.SwapOut);
     }
 
@@ -367,7 +349,7 @@ public class InferenceEngineTests
     {
         var h = new EngineHarness();
         h.Submit("a", prompt: 1000, maxTokens: 100, session: "s");
-        h.Clock.RunUntil(YiPrefill(1000, 0) + (4.5 * YiDecode(1000)));
+        h.Clock.RunUntil(YiOnA100.Prefill(1000, 0) + (4.5 * YiOnA100.Decode(1000)));
 
         Assert.True(h.Engine.Stop("a"));
 
@@ -379,29 +361,6 @@ public class InferenceEngineTests
         Assert.Equal(63, h.Engine.Snapshot().HbmBlocksIdle);
         h.Submit("b", prompt: 1100, maxTokens: 1, session: "s");
         Assert.Equal(CacheState.Hot, h.Run("b").CacheState);
-    }
-
-    [Fact]
-    public void RealTimeClock_ScaledTime_TokensLeaveAtScaledModelTimes()
-    {
-        var fake = new Microsoft.Extensions.Time.Testing.FakeTimeProvider();
-        using var clock = new RealTimeClock(fake, timeScale: 0.5);
-        var results = new EngineHarnessObserver();
-        var engine = new InferenceEngine(Presets.DefaultDeployment, new EngineOptions(), clock, results);
-        engine.Submit(new InferenceRequest { RequestId = "a", PromptTokens = 2000, MaxTokens = 2 });
-        double ttftWall = YiPrefill(2000, 0) * 0.5;
-
-        double decodeWall = YiDecode(2000) * 0.5;
-
-        fake.Advance(TimeSpan.FromSeconds(ttftWall - (decodeWall / 2)));
-        Assert.Equal(0, results.Tokens);
-        fake.Advance(TimeSpan.FromSeconds(decodeWall));
-        Assert.Equal(1, results.Tokens);
-        fake.Advance(TimeSpan.FromSeconds(decodeWall));
-
-        Assert.Equal(2, results.Tokens);
-        Assert.NotNull(results.Last);
-        Near(YiPrefill(2000, 0), results.Last!.TimeToFirstToken);
     }
 
     /// <summary>
@@ -446,29 +405,5 @@ public class InferenceEngineTests
         }
 
         return worst;
-    }
-
-    private sealed class EngineHarnessObserver : IEngineObserver
-    {
-        public int Tokens { get; private set; }
-
-        public RequestResult? Last { get; private set; }
-
-        public void OnEvent(in EngineEvent e)
-        {
-            if (e.Kind == EngineEventKind.Token)
-            {
-                Tokens++;
-            }
-
-            if (e.Result is not null)
-            {
-                Last = e.Result;
-            }
-        }
-
-        public void OnStep(in StepSummary step)
-        {
-        }
     }
 }

@@ -75,8 +75,9 @@ public class ErrorModelTests
     [Fact]
     public async Task Generate_QueueFull_ResourceExhaustedWithRetryInfoAndPushback()
     {
-        // One 50K user fills the A100; with room for one waiting request the third is refused.
-        await using var server = await TestServer.StartAsync(("Engine:MaxWaiting", "1"), ("Server:TimeScale", "0.05"));
+        // One 50K user fills the A100; with room for one waiting request the third is refused. On a fake clock the
+        // first stays running however slow the machine.
+        await using var server = await TestServer.StartOnFakeClockAsync(("Engine:MaxWaiting", "1"), ("Server:TimeScale", "0.05"));
         using var running = server.Client.Generate(new GenerateRequest { PromptTokens = 50_000, MaxTokens = 10, IgnoreEos = true });
         using var waiting = server.Client.Generate(new GenerateRequest { PromptTokens = 50_000, MaxTokens = 10, IgnoreEos = true });
         await WaitUntil(server, p => p.RequestsWaiting == 1);
@@ -95,7 +96,7 @@ public class ErrorModelTests
     [Fact]
     public async Task Generate_SessionWithTurnInFlight_FailedPrecondition()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartOnFakeClockAsync();
         using var first = server.Client.Generate(new GenerateRequest { SessionId = "busy", PromptTokens = 4000, MaxTokens = 2000, IgnoreEos = true });
         await WaitUntil(server, p => p.RequestsRunning == 1);
 
@@ -108,7 +109,7 @@ public class ErrorModelTests
     [Fact]
     public async Task Generate_RequestIdInFlight_AlreadyExists()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartOnFakeClockAsync();
         using var first = server.Client.Generate(new GenerateRequest { RequestId = "dup", PromptTokens = 4000, MaxTokens = 2000, IgnoreEos = true });
         await WaitUntil(server, p => p.RequestsRunning == 1);
 

@@ -7,19 +7,6 @@ namespace MockServe.Server.Tests.Integration;
 [Collection(TestServer.Collection)]
 public class GenerateTests
 {
-    // Yi-34B on one A100-80GB, from the config and the datasheet (the server's default profile).
-    private const double YiParams = 34.39e9;
-    private const double YiKvPerToken = 2.0 * 60 * 8 * 128 * 2;
-    private const double YiAttnPerPair = 2.0 * 60 * 56 * (128 + 128);
-
-    private static double YiPrefill(double s, double c) => Math.Max(
-        ((2 * YiParams * s) + (YiAttnPerPair * ((s * c) + (s * (s + 1) / 2)))) / 312e12,
-        ((YiParams * 2) + (YiKvPerToken * c)) / 2.039e12);
-
-    private static double YiDecode(double context) => Math.Max(
-        ((2 * YiParams) + (YiAttnPerPair * (context + 1))) / 312e12,
-        ((YiParams * 2) + (YiKvPerToken * context)) / 2.039e12);
-
     [Fact]
     public async Task Generate_PromptTokens_StreamsMaxTokensWithUsage()
     {
@@ -42,18 +29,19 @@ public class GenerateTests
     [Fact]
     public async Task Generate_ServerOffsets_AreTheEngineTimesForPrefillAndDecode()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartOnFakeClockAsync();
 
-        var run = await server.GenerateAsync(new GenerateRequest { PromptTokens = 2000, MaxTokens = 5, IgnoreEos = true });
+        var run = await server.DriveAsync(server.GenerateAsync(new GenerateRequest { PromptTokens = 2000, MaxTokens = 5, IgnoreEos = true }));
 
-        var t = run.Offsets;
-        Assert.Equal(YiPrefill(2000, 0), t[0], 6);
-        for (int k = 1; k < t.Length; k++)
+        var expected = YiOnA100.TokenTimes(2000, 5);
+        Assert.Equal(5, run.Offsets.Length);
+        for (int k = 0; k < 5; k++)
         {
-            Assert.Equal(YiDecode(2000 + k - 1), t[k] - t[k - 1], 6);
+            // Offsets travel as whole nanoseconds.
+            Assert.Equal(expected[k], run.Offsets[k], 1e-9);
         }
 
-        Assert.Equal(YiPrefill(2000, 0), run.Complete.Timing.TimeToFirstToken.ToTimeSpan().TotalSeconds, 6);
+        Assert.Equal(expected[0], run.Complete.Timing.TimeToFirstToken.ToTimeSpan().TotalSeconds, 6);
     }
 
     [Fact]
@@ -62,8 +50,8 @@ public class GenerateTests
         // Scale 0.1: a 20K prefill of 5.51 model seconds takes 0.55 s of wall time, 59 decode steps of about
         // 36 ms take about 0.21 s more; a formula off by a factor of two would miss these bounds.
         await using var server = await TestServer.StartAsync(("Server:TimeScale", "0.1"));
-        double ttftModel = YiPrefill(20_000, 0);
-        double lastModel = ttftModel + Enumerable.Range(0, 59).Sum(k => YiDecode(20_000 + k));
+        double ttftModel = YiOnA100.Prefill(20_000, 0);
+        double lastModel = ttftModel + Enumerable.Range(0, 59).Sum(k => YiOnA100.Decode(20_000 + k));
         // Warm the connection and the server's code paths first, so the timed call measures the model alone.
         await server.GenerateAsync(new GenerateRequest { PromptTokens = 10, MaxTokens = 2, IgnoreEos = true });
 
@@ -82,10 +70,10 @@ public class GenerateTests
     [Fact]
     public async Task Generate_SecondTurnOfSession_ReportsCachedTokensAndMuchShorterPrefill()
     {
-        await using var server = await TestServer.StartAsync();
-        var first = await server.GenerateAsync(new GenerateRequest { SessionId = "chat", PromptTokens = 8000, MaxTokens = 20, IgnoreEos = true });
+        await using var server = await TestServer.StartOnFakeClockAsync();
+        var first = await server.DriveAsync(server.GenerateAsync(new GenerateRequest { SessionId = "chat", PromptTokens = 8000, MaxTokens = 20, IgnoreEos = true }));
 
-        var second = await server.GenerateAsync(new GenerateRequest { SessionId = "chat", PromptTokens = 8000 + 20 + 30, MaxTokens = 10, IgnoreEos = true });
+        var second = await server.DriveAsync(server.GenerateAsync(new GenerateRequest { SessionId = "chat", PromptTokens = 8000 + 20 + 30, MaxTokens = 10, IgnoreEos = true }));
 
         Assert.Equal(CacheState.Hot, second.Complete.Timing.CacheState);
         // The session holds the 8000 prompt tokens and the 19 outputs fed back.
@@ -93,31 +81,35 @@ public class GenerateTests
         Assert.Equal(8050, second.Complete.Usage.PromptTokens);
         double firstPrefill = first.Complete.Timing.Prefill.ToTimeSpan().TotalSeconds;
         double secondPrefill = second.Complete.Timing.Prefill.ToTimeSpan().TotalSeconds;
-        Assert.Equal(YiPrefill(31, 8019), secondPrefill, 6);
+        Assert.Equal(YiOnA100.Prefill(31, 8019), secondPrefill, 6);
         Assert.True(secondPrefill < firstPrefill / 20, $"{secondPrefill} vs {firstPrefill}");
     }
 
     [Fact]
     public async Task Generate_TwoSessionsTooLargeToShareHbm_SecondQueuesAndTheFirstIsSwappedOut()
     {
-        await using var server = await TestServer.StartAsync();
+        await using var server = await TestServer.StartOnFakeClockAsync();
         var a = server.GenerateAsync(new GenerateRequest { SessionId = "a", PromptTokens = 50_000, MaxTokens = 50, IgnoreEos = true });
-        await server.WaitForPoolAsync(p => p.SessionsTotal == 1);
+        await server.WaitForPoolAsync(p => p.RequestsRunning == 1);
         var b = server.GenerateAsync(new GenerateRequest { SessionId = "b", PromptTokens = 50_000, MaxTokens = 50, IgnoreEos = true });
-        var (ra, rb) = (await a, await b);
+        await server.WaitForPoolAsync(p => p.RequestsWaiting == 1);
 
-        // b waits for a's whole turn, then for a's session to move to host, then prefills 50K.
+        var (ra, rb) = (await server.DriveAsync(a), await server.DriveAsync(b));
+
+        // Both arrive at model time 0. b waits for a's whole turn, then for a's session (50,000 + 49 fed-back
+        // tokens, 3129 blocks of 16) to move to host over PCIe, then prefills 50K itself.
+        double swapOut = Math.Ceiling(50_049 / 16.0) * 16 * YiOnA100.KvPerToken / YiOnA100.Pcie;
         double aE2e = ra.Complete.Timing.EndToEnd.ToTimeSpan().TotalSeconds;
-        double bQueue = rb.Complete.Timing.Queue.ToTimeSpan().TotalSeconds;
-        double swapOut = Math.Ceiling(50_049 / 16.0) * 16 * YiKvPerToken / 32e9;
-        Assert.True(bQueue > aE2e * 0.5, $"b queued {bQueue} s, a took {aE2e} s");
-        Assert.True(bQueue > swapOut, $"b queued {bQueue} s, the swap alone is {swapOut} s");
+        var bTiming = rb.Complete.Timing;
+        Assert.Equal(aE2e + swapOut, bTiming.Queue.ToTimeSpan().TotalSeconds, 1e-6);
+        Assert.Equal(ra.Complete.Timing.Prefill.ToTimeSpan().TotalSeconds, bTiming.Prefill.ToTimeSpan().TotalSeconds, 1e-6);
+        Assert.Equal(CacheState.New, bTiming.CacheState);
         var info = await server.Client.GetServerInfoAsync(new GetServerInfoRequest());
         Assert.Equal(1, info.Pool.SessionsSwapped);
-        Assert.Equal(Math.Ceiling(50_049 / 16.0) * 16 * YiKvPerToken, info.Pool.HostKvBytesUsed);
+        Assert.Equal(Math.Ceiling(50_049 / 16.0) * 16 * YiOnA100.KvPerToken, info.Pool.HostKvBytesUsed);
 
         string metrics = await server.ScrapeAsync();
-        Assert.Contains($"mockserve_kv_swap_bytes_total{{direction=\"out\"}} {Math.Ceiling(50_049 / 16.0) * 16 * YiKvPerToken}", metrics);
+        Assert.Contains($"mockserve_kv_swap_bytes_total{{direction=\"out\"}} {Math.Ceiling(50_049 / 16.0) * 16 * YiOnA100.KvPerToken}", metrics);
         Assert.Contains("mockserve_sessions{state=\"swapped\"} 1", metrics);
     }
 

@@ -60,6 +60,34 @@ public partial class MetricsScrapeTests
     }
 
     [Fact]
+    public async Task Metrics_ScrapesAndServerInfoDuringAStream_ChangeNoTokenTime()
+    {
+        await using var server = await TestServer.StartOnFakeClockAsync(("Server:VllmMetrics", "true"));
+        var call = server.GenerateAsync(new GenerateRequest { PromptTokens = 2000, MaxTokens = 20, IgnoreEos = true });
+        await server.WaitForPoolAsync(p => p.RequestsRunning == 1);
+        int reads = 0;
+
+        // The clock moves 83.7 ms at a time, so the engine always wakes after a step was due, and a scrape and a
+        // GetServerInfo land between every due step and the wake-up that runs it.
+        var run = await server.DriveAsync(call, step: 0.0837, between: async () =>
+        {
+            await server.ScrapeAsync();
+            await server.Client.GetServerInfoAsync(new GetServerInfoRequest());
+            reads++;
+        });
+
+        var expected = YiOnA100.TokenTimes(2000, 20);
+        Assert.Equal(20, run.Offsets.Length);
+        for (int k = 0; k < 20; k++)
+        {
+            Assert.Equal(expected[k], run.Offsets[k], 1e-9);
+        }
+
+        // 20 tokens take 0.45 s + 19 x 34 ms = 1.1 model seconds: about 13 moves of the clock, each with its reads.
+        Assert.InRange(reads, 12, 20);
+    }
+
+    [Fact]
     public async Task Metrics_VllmNamesEnabled_AreExportedWithTheModelName()
     {
         await using var server = await TestServer.StartAsync(("Server:VllmMetrics", "true"));

@@ -6,6 +6,7 @@ using Grpc.Core;
 using Grpc.Net.Client;
 
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Time.Testing;
 
 using MockServe.Contracts.V1;
 using MockServe.Server.Hosting;
@@ -18,9 +19,12 @@ internal sealed class TestServer : IAsyncDisposable
     /// <summary>Tests that run real servers share one collection: they time real clocks on a 2-core machine.</summary>
     public const string Collection = "real servers";
 
-    private TestServer(WebApplication app, int port, int metricsPort)
+    private readonly FakeTimeProvider? _fake;
+
+    private TestServer(WebApplication app, int port, int metricsPort, FakeTimeProvider? fake)
     {
         App = app;
+        _fake = fake;
         Port = port;
         MetricsPort = metricsPort;
         Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
@@ -39,8 +43,23 @@ internal sealed class TestServer : IAsyncDisposable
 
     public EngineHost Host => (EngineHost)App.Services.GetService(typeof(EngineHost))!;
 
-    /// <summary>Starts a server; <paramref name="settings"/> are configuration keys below MockServe: (Server:TimeScale=0.01).</summary>
-    public static async Task<TestServer> StartAsync(params (string Key, string Value)[] settings)
+    /// <summary>The fake clock of a server started by <see cref="StartOnFakeClockAsync"/>: model time moves only when the test moves it.</summary>
+    public FakeTimeProvider Fake => _fake ?? throw new InvalidOperationException("this server runs on the system clock");
+
+    /// <summary>
+    /// Starts a server on the system clock at time scale 0.01 unless <paramref name="settings"/> say otherwise;
+    /// settings are configuration keys below MockServe: (Server:TimeScale=0.01).
+    /// </summary>
+    public static Task<TestServer> StartAsync(params (string Key, string Value)[] settings) => StartAsync(null, settings);
+
+    /// <summary>
+    /// Starts a server whose model time is a fake clock at time scale 1: nothing happens until <see cref="DriveAsync"/>
+    /// moves it, so requests sent before that all arrive at model time 0 and every model time is exact.
+    /// </summary>
+    public static Task<TestServer> StartOnFakeClockAsync(params (string Key, string Value)[] settings) =>
+        StartAsync(new FakeTimeProvider(), [("Server:TimeScale", "1"), .. settings]);
+
+    private static async Task<TestServer> StartAsync(FakeTimeProvider? fake, (string Key, string Value)[] settings)
     {
         int port = FreePort();
         int metricsPort = FreePort();
@@ -57,9 +76,30 @@ internal sealed class TestServer : IAsyncDisposable
             overrides["MockServe:" + key] = value;
         }
 
-        var app = MockServeApp.Build(overrides);
+        var app = MockServeApp.Build(overrides, fake);
         await app.StartAsync();
-        return new TestServer(app, port, metricsPort);
+        return new TestServer(app, port, metricsPort, fake);
+    }
+
+    /// <summary>
+    /// Moves the fake clock <paramref name="step"/> seconds at a time, running <paramref name="between"/> after each
+    /// move, until <paramref name="task"/> completes (at most 100,000 moves).
+    /// </summary>
+    public async Task<T> DriveAsync<T>(Task<T> task, double step = 0.25, Func<Task>? between = null)
+    {
+        for (int i = 0; i < 100_000 && !task.IsCompleted; i++)
+        {
+            Fake.Advance(TimeSpan.FromSeconds(step));
+            if (between is not null)
+            {
+                await between();
+            }
+
+            await Task.WhenAny(task, Task.Delay(1));
+        }
+
+        Assert.True(task.IsCompleted, "the call did not end in 100,000 moves of the fake clock");
+        return await task;
     }
 
     /// <summary>Reads a whole Generate stream: its chunks, the completion, and the wall time each message arrived.</summary>

@@ -122,18 +122,17 @@ public sealed class ServerMetricsTests
     }
 
     [Fact]
-    public async Task OnEvent_InterleavedRequests_ObservesEachRequestsOwnGaps()
+    public async Task OnEvent_InterleavedRequests_ObservesEachTokensGap()
     {
         var rig = new Rig(withEngine: false);
         var a = Request("a");
         var b = Request("b");
-        rig.Metrics.OnEvent(new EngineEvent(0, EngineEventKind.Queued, a, null));
-        rig.Metrics.OnEvent(new EngineEvent(0.5, EngineEventKind.Queued, b, null));
-        rig.Metrics.OnEvent(new EngineEvent(1.0, EngineEventKind.Token, a, null, 1));
-        rig.Metrics.OnEvent(new EngineEvent(1.0625, EngineEventKind.Token, a, null, 2));
-        rig.Metrics.OnEvent(new EngineEvent(1.125, EngineEventKind.Token, a, null, 3));
-        rig.Metrics.OnEvent(new EngineEvent(1.25, EngineEventKind.Token, b, null, 1));
-        rig.Metrics.OnEvent(new EngineEvent(1.75, EngineEventKind.Token, b, null, 2));
+        // a arrives at 0, b at 0.5; a token's gap runs from the request's previous token, the first's from arrival.
+        rig.Metrics.OnEvent(new EngineEvent(1.0, EngineEventKind.Token, a, null, 1, Gap: 1.0));
+        rig.Metrics.OnEvent(new EngineEvent(1.0625, EngineEventKind.Token, a, null, 2, Gap: 0.0625));
+        rig.Metrics.OnEvent(new EngineEvent(1.125, EngineEventKind.Token, a, null, 3, Gap: 0.0625));
+        rig.Metrics.OnEvent(new EngineEvent(1.25, EngineEventKind.Token, b, null, 1, Gap: 0.75));
+        rig.Metrics.OnEvent(new EngineEvent(1.75, EngineEventKind.Token, b, null, 2, Gap: 0.5));
 
         var m = await rig.Scrape();
 
@@ -153,7 +152,6 @@ public sealed class ServerMetricsTests
     {
         var rig = new Rig(withEngine: false, vllm: true);
         var a = Request("a");
-        rig.Metrics.OnEvent(new EngineEvent(0, EngineEventKind.Queued, a, null));
         rig.Metrics.OnEvent(new EngineEvent(1, EngineEventKind.Preempted, a, null, 100, Detail: PreemptionPolicies.Swap));
         rig.Metrics.OnEvent(new EngineEvent(2, EngineEventKind.Preempted, a, null, 200, Detail: PreemptionPolicies.Recompute));
         rig.Metrics.OnEvent(new EngineEvent(3, EngineEventKind.Preempted, a, null, 300, Detail: PreemptionPolicies.Recompute));
@@ -333,7 +331,7 @@ public sealed class ServerMetricsTests
             + "# HELP mockserve_vllm_d x\nmockserve_vllm_d 2\nvllm_e_bucket{le=\"1\"} 3";
         byte[] bytes = Encoding.UTF8.GetBytes(input);
 
-        ServerMetrics.RestoreVllmColons(bytes);
+        MetricsExposition.RestoreVllmColons(bytes);
 
         Assert.Equal(
             "# HELP vllm:a Help mentioning vllm_b.\n# TYPE vllm:a gauge\nvllm:a{l=\"vllm_c\"} 1\n"
@@ -393,7 +391,7 @@ public sealed class ServerMetricsTests
             using var stream = new MemoryStream();
             if (vllmNames)
             {
-                await ServerMetrics.ExportTextAsync(Registry, stream);
+                await MetricsExposition.ExportTextAsync(Registry, stream);
             }
             else
             {

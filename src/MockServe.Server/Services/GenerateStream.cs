@@ -1,0 +1,131 @@
+using System.Text;
+
+using Grpc.Core;
+
+using Microsoft.Extensions.Logging;
+
+using MockServe.Contracts.V1;
+using MockServe.Core.Engine;
+using MockServe.Server.Hosting;
+using MockServe.Server.Text;
+
+namespace MockServe.Server.Services;
+
+/// <summary>
+/// The one writer of a Generate response stream: reads the request's events from its handle and sends every token
+/// that is due as one message, then the completion. Injected aborts and stalls act at half the target length; a
+/// stop sequence ends the turn early, as end-of-sequence would.
+/// </summary>
+internal sealed class GenerateStream(
+    EngineHost host,
+    RequestHandle handle,
+    TokenText.Stream text,
+    StopSequenceMatcher stops,
+    long target,
+    string? failure,
+    double stallSeconds,
+    ILogger logger)
+{
+    private readonly string _requestId = handle.Request.RequestId;
+
+    public async Task RunAsync(IServerStreamWriter<GenerateResponse> writer, CancellationToken ct)
+    {
+        long failAt = failure is FailureKinds.Abort or FailureKinds.Stall ? Math.Max(1, target / 2) : -1;
+        var reader = handle.Events;
+        var chunkText = new StringBuilder();
+        long sent = 0;
+        bool stopped = false;
+        while (await reader.WaitToReadAsync(ct))
+        {
+            var chunk = new TokenChunk();
+            RequestResult? result = null;
+            double oldest = double.NaN;
+            bool failNow = false;
+            while (!failNow && result is null && reader.TryRead(out var item))
+            {
+                if (item.IsEnd)
+                {
+                    result = item.Result;
+                    break;
+                }
+
+                if (stopped)
+                {
+                    // Produced after the stop sequence, before the engine heard of it: never sent.
+                    continue;
+                }
+
+                chunk.TokenIds.Add(text.Next(chunkText));
+                chunk.TokenOffsets.Add(ProtoMapping.Seconds(item.Time - handle.ArrivalTime));
+                oldest = double.IsNaN(oldest) ? item.Time : oldest;
+                sent++;
+                failNow = sent == failAt;
+                if (stops.TryCut(chunkText))
+                {
+                    // The stop sequence ends the turn as end-of-sequence would: the session keeps its KV.
+                    stopped = true;
+                    handle.Stop();
+                }
+            }
+
+            if (chunk.TokenIds.Count > 0)
+            {
+                chunk.Text = chunkText.ToString();
+                chunkText.Clear();
+                stops.Sent(chunk.Text);
+                chunk.CompletionTokens = sent;
+                host.Metrics.ObserveStreamLag(host.Engine.Now - oldest);
+                await writer.WriteAsync(new GenerateResponse { RequestId = _requestId, Chunk = chunk }, ct);
+            }
+
+            if (failNow && failure == FailureKinds.Abort)
+            {
+                handle.Cancel();
+                Log.RequestEnded(logger, _requestId, $"injected abort after {sent} tokens");
+                throw new RpcException(new Status(StatusCode.Internal, $"injected failure (abort): the stream broke after {sent} tokens"));
+            }
+
+            if (failNow && failure == FailureKinds.Stall)
+            {
+                // The engine goes on producing; the client sees nothing until the stall ends, then the backlog at once.
+                await Task.Delay(host.Engine.ToWall(stallSeconds), host.Time, ct);
+            }
+
+            if (result is not null)
+            {
+                await CompleteAsync(result, sent, writer, ct);
+                return;
+            }
+        }
+
+        throw new RpcException(new Status(StatusCode.Internal, $"request {_requestId}: the engine ended the stream without a result"));
+    }
+
+    private async Task CompleteAsync(RequestResult result, long sent, IServerStreamWriter<GenerateResponse> writer, CancellationToken ct)
+    {
+        if (result.FinishReason == Core.Engine.FinishReason.Cancelled)
+        {
+            Log.RequestEnded(logger, _requestId, "aborted by Abort or CloseSession");
+            throw new RpcException(new Status(StatusCode.Cancelled, $"request {_requestId} was aborted (Abort or CloseSession) after {sent} tokens"));
+        }
+
+        var finish = result.FinishReason == Core.Engine.FinishReason.Stop ? Contracts.V1.FinishReason.Stop : Contracts.V1.FinishReason.Length;
+        var complete = new GenerateComplete
+        {
+            FinishReason = finish,
+            Usage = new Usage
+            {
+                PromptTokens = result.PromptTokens,
+                CachedTokens = result.CachedTokens,
+                CompletionTokens = sent,
+                RecomputedTokens = result.RecomputedTokens,
+            },
+            Timing = result.ToTiming(),
+        };
+        await writer.WriteAsync(new GenerateResponse { RequestId = _requestId, Complete = complete }, ct);
+        Log.RequestFinished(
+            logger, _requestId, handle.Request.SessionId ?? "", finish.ToString().ToLowerInvariant(), result.PromptTokens, result.CachedTokens,
+            result.CacheState.ToString().ToLowerInvariant(), sent, result.TimeToFirstToken, result.QueueSeconds, result.SwapInSeconds,
+            result.PrefillSeconds, result.DecodeSeconds, result.Preemptions);
+    }
+}

@@ -7,12 +7,25 @@ using MockServe.Server.Metrics;
 
 namespace MockServe.Server.Hosting;
 
-/// <summary>The one engine of this server, running in real time, the metrics it feeds, and the drain state.</summary>
+/// <summary>An engine and the metrics it feeds: the server's own, or the throwaway pair that warms the code up.</summary>
+public sealed record EngineLane(EngineLoop Engine, ServerMetrics Metrics);
+
+/// <summary>
+/// The one engine of this server, running in real time, the metrics it feeds, and the server's state: warming up,
+/// ready, draining.
+/// </summary>
 public sealed partial class EngineHost : IDisposable
 {
+    /// <summary>Request metadata key that sends a call to the warm-up lane while the server warms up (ignored after).</summary>
+    public const string WarmupKey = "x-mockserve-warmup";
+
+    // The warm-up engine runs 1000 times faster than life: it exists to run the code, not to model anything.
+    private const double WarmupTimeScale = 0.001;
+
     private readonly object _drainGate = new();
     private readonly ILogger _logger;
     private TaskCompletionSource? _drained;
+    private EngineLane? _warmup;
     private int _inFlight;
 
     public EngineHost(
@@ -28,7 +41,10 @@ public sealed partial class EngineHost : IDisposable
         Time = time;
         _logger = logger ?? NullLogger<EngineHost>.Instance;
         Engine = new EngineLoop(deployment, engineOptions, time, timeScale, metrics, OnFault);
+        Main = new EngineLane(Engine, metrics);
     }
+
+    public EngineLane Main { get; }
 
     public Deployment Deployment { get; }
 
@@ -37,6 +53,12 @@ public sealed partial class EngineHost : IDisposable
     public TimeProvider Time { get; }
 
     public ServerMetrics Metrics { get; }
+
+    /// <summary>True once the warm-up has run: readiness reports SERVING (until draining).</summary>
+    public bool IsReady { get; private set; }
+
+    /// <summary>True when the warm-up calls all went through, so the first real request finds its code compiled.</summary>
+    public bool IsWarm { get; private set; }
 
     /// <summary>True once shutdown began: new requests are refused, streams in flight finish.</summary>
     public bool IsDraining { get; private set; }
@@ -72,7 +94,37 @@ public sealed partial class EngineHost : IDisposable
         }
     }
 
-    public void Dispose() => Engine.Dispose();
+    /// <summary>The lane a call takes: the warm-up lane for a call marked <see cref="WarmupKey"/> during the warm-up, else the server's.</summary>
+    public EngineLane LaneFor(bool warmupCall) => warmupCall && Volatile.Read(ref _warmup) is { } warmup ? warmup : Main;
+
+    /// <summary>
+    /// Opens the warm-up lane: an engine like the served one, fast and with metrics on a registry nobody scrapes, so
+    /// that calls through it run (and compile) every piece of code a real call runs without touching what is served.
+    /// </summary>
+    public EngineLane BeginWarmup()
+    {
+        var metrics = new ServerMetrics(Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()), WarmupInfo);
+        var lane = new EngineLane(new EngineLoop(Deployment, Engine.Options, TimeProvider.System, WarmupTimeScale, metrics), metrics);
+        Volatile.Write(ref _warmup, lane);
+        return lane;
+    }
+
+    /// <summary>Closes the warm-up lane and reports ready.</summary>
+    /// <param name="warmedUp">Whether the warm-up calls all succeeded.</param>
+    public void EndWarmup(bool warmedUp)
+    {
+        Interlocked.Exchange(ref _warmup, null)?.Engine.Dispose();
+        IsWarm = warmedUp;
+        IsReady = true;
+    }
+
+    public void Dispose()
+    {
+        Interlocked.Exchange(ref _warmup, null)?.Engine.Dispose();
+        Engine.Dispose();
+    }
+
+    private ServerMetricsInfo WarmupInfo => new("", Deployment.Model.Id, Deployment.Gpu.Id, Deployment.TensorParallel, Engine.SchedulerName, WarmupTimeScale, 0, ExportVllmNames: true);
 
     [LoggerMessage(EventId = 10, Level = LogLevel.Error, Message = "engine fault {Count} (an observer threw; the engine went on)")]
     private static partial void LogFault(ILogger logger, long count, Exception exception);

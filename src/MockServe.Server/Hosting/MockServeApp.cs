@@ -71,6 +71,7 @@ public static class MockServeApp
         services.AddSingleton(new TokenText(server.Seed, server.TokenText == "echo"));
         services.AddSingleton(new FailureInjector(failures, server.Seed));
         services.AddHostedService<DrainService>();
+        services.AddHostedService<WarmupService>();
         services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(server.DrainSeconds + 5));
         services.AddGrpc(o => o.MaxReceiveMessageSize = server.MaxReceiveMessageBytes);
         services.AddGrpcReflection();
@@ -82,7 +83,8 @@ public static class MockServeApp
             o.Services.Map(ReadyService, r => r.Tags.Contains("ready"));
         })
             .AddCheck("live", () => HealthCheckResult.Healthy(), ["live"])
-            .AddCheck("ready", () => host.IsDraining ? HealthCheckResult.Unhealthy("draining") : HealthCheckResult.Healthy(), ["ready"]);
+            .AddCheck("ready", () => host.IsDraining ? HealthCheckResult.Unhealthy("draining")
+                : host.IsReady ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("warming up"), ["ready"]);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

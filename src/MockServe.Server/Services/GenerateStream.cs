@@ -17,7 +17,8 @@ namespace MockServe.Server.Services;
 /// stop sequence ends the turn early, as end-of-sequence would.
 /// </summary>
 internal sealed class GenerateStream(
-    EngineHost host,
+    EngineLane lane,
+    TimeProvider time,
     RequestHandle handle,
     TokenText.Stream text,
     StopSequenceMatcher stops,
@@ -74,7 +75,7 @@ internal sealed class GenerateStream(
                 chunkText.Clear();
                 stops.Sent(chunk.Text);
                 chunk.CompletionTokens = sent;
-                host.Metrics.ObserveStreamLag(host.Engine.Now - oldest);
+                lane.Metrics.ObserveStreamLag(lane.Engine.Now - oldest);
                 await writer.WriteAsync(new GenerateResponse { RequestId = _requestId, Chunk = chunk }, ct);
             }
 
@@ -88,7 +89,7 @@ internal sealed class GenerateStream(
             if (failNow && failure == FailureKinds.Stall)
             {
                 // The engine goes on producing; the client sees nothing until the stall ends, then the backlog at once.
-                await Task.Delay(host.Engine.ToWall(stallSeconds), host.Time, ct);
+                await Task.Delay(lane.Engine.ToWall(stallSeconds), time, ct);
             }
 
             if (result is not null)

@@ -38,7 +38,9 @@ internal sealed class InferenceGrpcService(
 
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
-        var metrics = host.Metrics;
+        bool warmup = context.RequestHeaders.GetValue(EngineHost.WarmupKey) is not null;
+        var lane = host.LaneFor(warmup);
+        var (engine, metrics) = (lane.Engine, lane.Metrics);
         if (host.IsDraining)
         {
             metrics.CountRequest(RequestOutcomes.RejectedUnavailable);
@@ -49,7 +51,8 @@ internal sealed class InferenceGrpcService(
         GenerateInput input;
         try
         {
-            failure = failures.Decide(context.RequestHeaders);
+            // The warm-up draws no failure: it would shift the seeded sequence that reproduces a run's failures.
+            failure = lane == host.Main ? failures.Decide(context.RequestHeaders) : null;
             input = GenerateValidation.Validate(request, tokenizer, _server.DefaultMaxTokens);
         }
         catch (RpcException)
@@ -71,7 +74,7 @@ internal sealed class InferenceGrpcService(
         long max = input.MaxTokens;
         // The modelled end-of-sequence, drawn before the engine checks max_tokens: a bad count is refused there.
         long target = request.IgnoreEos || max < 1 ? max : text.Between(Math.Clamp(request.MinTokens, 1, max), max);
-        var submitted = await host.Engine.SubmitAsync(new InferenceRequest
+        var submitted = await engine.SubmitAsync(new InferenceRequest
         {
             RequestId = requestId,
             SessionId = request.SessionId.Length > 0 ? request.SessionId : null,
@@ -90,7 +93,7 @@ internal sealed class InferenceGrpcService(
             string message = submitted.Field is null
                 ? submitted.Problem
                 : $"{GenerateValidation.ToApiField(submitted.Field, input)}: {submitted.Problem}";
-            throw Errors.FromRefusal(submitted.Reason, message, host.Engine.ToWall(RetryAfterModelSeconds));
+            throw Errors.FromRefusal(submitted.Reason, message, engine.ToWall(RetryAfterModelSeconds));
         }
 
         host.StreamStarted();
@@ -99,7 +102,7 @@ internal sealed class InferenceGrpcService(
             // Whatever ends the call (the client, its deadline, a failed write) ends the request and frees its KV.
             using var cancel = context.CancellationToken.Register(handle.Cancel);
             var stream = new GenerateStream(
-                host, handle, text, new StopSequenceMatcher(request.Stop), target, failure, failureOptions.Value.StallSeconds, logger);
+                lane, host.Time, handle, text, new StopSequenceMatcher(request.Stop), target, failure, failureOptions.Value.StallSeconds, logger);
             await stream.RunAsync(responseStream, context.CancellationToken);
         }
         finally
@@ -139,22 +142,23 @@ internal sealed class InferenceGrpcService(
 
     public override async Task<GetServerInfoResponse> GetServerInfo(GetServerInfoRequest request, ServerCallContext context)
     {
-        var cost = host.Engine.CostModel;
+        var engine = host.LaneFor(context.RequestHeaders.GetValue(EngineHost.WarmupKey) is not null).Engine;
+        var cost = engine.CostModel;
         var deployment = host.Deployment;
-        var pool = await host.Engine.SnapshotAsync();
+        var pool = await engine.SnapshotAsync();
         return new GetServerInfoResponse
         {
             Model = deployment.Model.ToProto(),
             Gpu = deployment.Gpu.ToProto(),
             TensorParallel = deployment.TensorParallel,
-            Scheduler = host.Engine.SchedulerName,
-            TimeScale = host.Engine.TimeScale,
+            Scheduler = engine.SchedulerName,
+            TimeScale = engine.TimeScale,
             Capacity = new Capacity
             {
                 WeightBytes = cost.WeightBytes,
                 KvCapacityBytes = cost.KvCapacityBytes,
                 KvBytesPerToken = cost.KvBytesPerToken,
-                KvCapacityTokens = host.Engine.Limits.HbmCapacityTokens,
+                KvCapacityTokens = engine.Limits.HbmCapacityTokens,
                 ReferenceContextTokens = _server.ReferenceContextTokens,
                 MaxConcurrentUsers = cost.MaxConcurrentUsers(_server.ReferenceContextTokens),
             },

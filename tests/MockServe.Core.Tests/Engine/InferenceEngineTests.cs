@@ -333,6 +333,23 @@ public class InferenceEngineTests
     }
 
     [Fact]
+    public void Session_IdleExactlyOneTtl_IsGoneThenAndNotBefore()
+    {
+        var h = new EngineHarness(options: new EngineOptions { SessionTtlSeconds = 100 });
+        h.Submit("a", 1000, 10, session: "s");
+        var r = h.Run("a");
+
+        h.Clock.RunUntil(r.FinishTime + 99.999);
+        Assert.True(h.Engine.HasSession("s"));
+        Assert.Equal(1, h.Engine.Snapshot().SessionsResident);
+        h.Clock.RunUntil(r.FinishTime + 100);
+
+        // Expiry is exact: a TTL after the turn ended, whatever else happens in between.
+        Assert.Equal(0, h.Engine.Snapshot().SessionsTotal);
+        Assert.False(h.Engine.HasSession("s"));
+    }
+
+    [Fact]
     public void Submit_StopAfterTokens_FinishesWithStop()
     {
         var h = new EngineHarness();

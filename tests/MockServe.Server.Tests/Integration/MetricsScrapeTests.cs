@@ -88,6 +88,33 @@ public partial class MetricsScrapeTests
     }
 
     [Fact]
+    public async Task Start_WarmupRanThroughItsOwnLane_ServedEngineAndMetricsUntouched()
+    {
+        await using var server = await TestServer.StartAsync(("Server:VllmMetrics", "true"));
+
+        var info = await server.Client.GetServerInfoAsync(new GetServerInfoRequest());
+        string text = await server.ScrapeAsync();
+
+        Assert.True(server.Host.IsWarm);
+        Assert.True(server.Host.IsReady);
+        Assert.Equal(0, info.Pool.SessionsTotal);
+        Assert.Equal(0, Value(text, "mockserve_generation_tokens_total"));
+        Assert.Equal(0, Value(text, "mockserve_requests_total{outcome=\"finished\"}"));
+        Assert.Equal(0, Value(text, "vllm:generation_tokens_total{model_name=\"yi-34b\"}"));
+    }
+
+    [Fact]
+    public async Task Generate_WarmupKeyAfterStart_IsServedAndCountedLikeAnyRequest()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var run = await server.GenerateAsync(new GenerateRequest { PromptTokens = 100, MaxTokens = 3, IgnoreEos = true }, new Metadata { { "x-mockserve-warmup", "1" } });
+
+        Assert.Equal(3, run.Tokens);
+        Assert.Equal(3, Value(await server.ScrapeAsync(), "mockserve_generation_tokens_total"));
+    }
+
+    [Fact]
     public async Task Metrics_VllmNamesEnabled_AreExportedWithTheModelName()
     {
         await using var server = await TestServer.StartAsync(("Server:VllmMetrics", "true"));

@@ -85,17 +85,19 @@ public sealed class EngineLoop : IRequestControl, IDisposable
         ArgumentNullException.ThrowIfNull(request);
         return Ask(
             engine => engine.Submit(request, streamEvents: true),
-            SubmitResult.Refused(RejectReason.Stopped, null, "the engine has stopped: the server is shutting down"));
+            () => SubmitResult.Refused(RejectReason.Stopped, null, "the engine has stopped: the server is shutting down"));
     }
 
     /// <summary>Cancels the request in flight with this id (the Abort RPC); false when there is none.</summary>
-    public Task<bool> CancelAsync(string requestId) => Ask(engine => engine.Cancel(requestId), false);
+    public Task<bool> CancelAsync(string requestId) => Ask(engine => engine.Cancel(requestId), () => false);
 
     /// <summary>Cancels the session's turn in flight and frees its KV; false when the session is unknown.</summary>
-    public Task<bool> CloseSessionAsync(string sessionId) => Ask(engine => engine.CloseSession(sessionId), false);
+    public Task<bool> CloseSessionAsync(string sessionId) => Ask(engine => engine.CloseSession(sessionId), () => false);
 
     /// <summary>The pools and queues at the model time the call arrived.</summary>
-    public Task<PoolSnapshot> SnapshotAsync() => Ask(engine => engine.Snapshot(), null!);
+    /// <exception cref="ObjectDisposedException">The loop has stopped (the task faults with it).</exception>
+    public Task<PoolSnapshot> SnapshotAsync() =>
+        Ask<PoolSnapshot>(engine => engine.Snapshot(), () => throw new ObjectDisposedException(nameof(EngineLoop), "the engine has stopped"));
 
     void IRequestControl.Cancel(RequestHandle handle) => Post(new Command(Now, engine => engine.Cancel(handle.Sequence!), null));
 
@@ -116,7 +118,8 @@ public sealed class EngineLoop : IRequestControl, IDisposable
         _wake.Dispose();
     }
 
-    private Task<T> Ask<T>(Func<InferenceEngine, T> query, T whenStopped)
+    /// <summary>Runs <paramref name="query"/> on the loop; once the loop has stopped, <paramref name="whenStopped"/> answers instead.</summary>
+    private Task<T> Ask<T>(Func<InferenceEngine, T> query, Func<T> whenStopped)
     {
         var reply = new TaskCompletionSource<T>(TaskCreationOptions.RunContinuationsAsynchronously);
         Post(new Command(
@@ -133,7 +136,17 @@ public sealed class EngineLoop : IRequestControl, IDisposable
                     throw;
                 }
             },
-            () => reply.TrySetResult(whenStopped)));
+            () =>
+            {
+                try
+                {
+                    reply.TrySetResult(whenStopped());
+                }
+                catch (Exception ex)
+                {
+                    reply.TrySetException(ex);
+                }
+            }));
         return reply.Task;
     }
 

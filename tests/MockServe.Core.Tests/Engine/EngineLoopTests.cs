@@ -128,6 +128,7 @@ public sealed class EngineLoopTests
         var refused = await rig.Loop.SubmitAsync(new InferenceRequest { RequestId = "b", PromptTokens = 10, MaxTokens = 1 });
         Assert.Equal(RejectReason.Stopped, refused.Reason);
         Assert.False(await rig.Loop.CloseSessionAsync("s"));
+        await Assert.ThrowsAsync<ObjectDisposedException>(rig.Loop.SnapshotAsync);
     }
 
     private static async Task<RequestEvent> ReadAsync(RequestHandle handle)

@@ -1,0 +1,184 @@
+using MockServe.Core.Sessions;
+
+namespace MockServe.Core.Engine;
+
+/// <summary>The step loop: plan, price and schedule a step; at its end emit its tokens and finish what is done.</summary>
+public sealed partial class InferenceEngine
+{
+    private void TryStartStep()
+    {
+        if (_stepInFlight)
+        {
+            return;
+        }
+
+        var plan = _plan;
+        plan.Clear();
+        _policy.Plan(this, plan);
+        if (plan.IsEmpty)
+        {
+            return;
+        }
+
+        double start = Now;
+        plan.Start = start;
+        double cursor = start;
+        foreach (var (sessionId, seq, bytes) in plan.SwapOuts)
+        {
+            double duration = CostModel.SwapSeconds(bytes);
+            Notify(new EngineEvent(cursor, EngineEventKind.SwapOut, seq?.Request, sessionId, Bytes: bytes, Duration: duration));
+            cursor += duration;
+        }
+
+        foreach (var (seq, bytes) in plan.SwapIns)
+        {
+            double duration = CostModel.SwapSeconds(bytes);
+            Notify(new EngineEvent(cursor, EngineEventKind.SwapInStart, seq.Request, seq.Request.SessionId, Bytes: bytes, Duration: duration));
+            cursor += duration;
+            seq.SwapInSeconds += duration;
+            Notify(new EngineEvent(cursor, EngineEventKind.SwapInEnd, seq.Request, seq.Request.SessionId, Bytes: bytes, Duration: duration));
+        }
+
+        plan.SwapSeconds = cursor - start;
+        plan.ComputeSeconds = CostModel.StepSeconds(plan.Cost);
+        _stepInFlight = true;
+        // The step ends when the model says, however late a real timer fires: the clock runs it at that time.
+        _clock.Schedule(cursor + plan.ComputeSeconds, _onStepEnd);
+    }
+
+    private void OnStepEnd(double at)
+    {
+        var plan = _plan;
+        foreach (var (seq, tokens) in plan.Prefills)
+        {
+            if (seq.State != SequenceState.Running)
+            {
+                continue;
+            }
+
+            seq.KvTokens += tokens;
+            seq.PrefillSeconds += plan.ComputeSeconds;
+            Emit(EngineEventKind.PrefillChunk, seq, count: tokens);
+            if (seq.KvTokens >= seq.PrefillTarget)
+            {
+                EmitToken(seq);
+            }
+        }
+
+        foreach (var seq in plan.Decodes)
+        {
+            if (seq.State == SequenceState.Running)
+            {
+                EmitToken(seq);
+            }
+        }
+
+        var step = new StepSummary(
+            plan.Start, at, plan.Decodes.Count, plan.PrefillTokens, plan.SwapSeconds, plan.ComputeSeconds, _running.Count, _waiting.Count);
+        try
+        {
+            _observer.OnStep(step);
+        }
+        catch (Exception ex)
+        {
+            Fault(ex);
+        }
+
+        _stepInFlight = false;
+        Reap();
+        TryStartStep();
+    }
+
+    private void EmitToken(Sequence seq)
+    {
+        double now = Now;
+        double gap = now - seq.LastTokenTime;
+        seq.LastTokenTime = now;
+        seq.Generated++;
+        if (seq.Generated == 1)
+        {
+            seq.FirstTokenTime = now;
+        }
+
+        seq.Handle.WriteToken(now, seq.Generated);
+        Notify(new EngineEvent(now, EngineEventKind.Token, seq.Request, seq.Request.SessionId, seq.Generated, Gap: gap));
+        if (seq.Generated >= seq.Target)
+        {
+            Finish(seq, seq.TargetReason);
+        }
+    }
+
+    private void Finish(Sequence seq, FinishReason reason)
+    {
+        double now = Now;
+        switch (seq.State)
+        {
+            case SequenceState.Waiting:
+                _waiting.Remove(seq.QueueNode!);
+                break;
+            case SequenceState.Swapped:
+                _swapped.Remove(seq.QueueNode!);
+                break;
+            case SequenceState.Running:
+                _running.Remove(seq);
+                break;
+        }
+
+        seq.QueueNode = null;
+        seq.State = SequenceState.Done;
+        _requests.Remove(seq.Request.RequestId);
+        _kv.Host.Release(seq.HostBlocks);
+        seq.HostBlocks = 0;
+        if (seq.Session is { } session)
+        {
+            session.Active = null;
+            if (reason != FinishReason.Cancelled && seq.HbmBlocks > 0)
+            {
+                // The turn's KV (history, prompt and output) stays resident as the session's history.
+                session.ContextTokens = seq.KvTokens;
+                session.Location = KvLocation.Hbm;
+                session.Blocks = seq.HbmBlocks;
+                _kv.Park(session);
+                seq.HbmBlocks = 0;
+            }
+
+            _sessions.MarkIdle(session, now);
+        }
+
+        _kv.Hbm.Release(seq.HbmBlocks);
+        seq.HbmBlocks = 0;
+        bool started = !double.IsNaN(seq.FirstTokenTime);
+        double ttft = started ? seq.FirstTokenTime - seq.ArrivalTime : now - seq.ArrivalTime;
+        var result = new RequestResult
+        {
+            Request = seq.Request,
+            FinishReason = reason,
+            CacheState = seq.Cache,
+            PromptTokens = seq.Request.PromptTokens,
+            CachedTokens = seq.CachedTokens,
+            CompletionTokens = seq.Generated,
+            RecomputedTokens = seq.RecomputedTokens,
+            Preemptions = seq.Preemptions,
+            Admitted = seq.Admitted,
+            ArrivalTime = seq.ArrivalTime,
+            FirstTokenTime = seq.FirstTokenTime,
+            FinishTime = now,
+            SwapInSeconds = seq.SwapInSeconds,
+            PrefillSeconds = seq.PrefillSeconds,
+            QueueSeconds = Math.Max(0, ttft - seq.SwapInSeconds - seq.PrefillSeconds),
+            DecodeSeconds = started ? now - seq.FirstTokenTime : 0,
+        };
+        seq.Handle.End(result);
+        Notify(new EngineEvent(now, EngineEventKind.Finished, seq.Request, seq.Request.SessionId, seq.Generated, Detail: reason.ToString(), Result: result));
+    }
+
+    private void Preempt(Sequence victim, StepPlan plan)
+    {
+        _running.Remove(victim);
+        victim.Preemptions++;
+        long tokens = victim.KvTokens;
+        _preemption.Preempt(this, victim, plan);
+        string mode = victim.State == SequenceState.Swapped ? PreemptionPolicies.Swap : PreemptionPolicies.Recompute;
+        Emit(EngineEventKind.Preempted, victim, count: tokens, detail: mode);
+    }
+}

@@ -18,6 +18,12 @@ internal sealed record ServerUsage(
     long RssKbAtWindowEnd,
     double RssKbPerStream);
 
+/// <summary>
+/// The client's own CPU over the window and how busy the whole machine was (0 to 1 of all its CPUs): the client
+/// shares the machine with the server, and a saturated machine delays tokens whatever the server does.
+/// </summary>
+internal sealed record ClientUsage(double CpuSeconds, double MachineBusy, int Cpus);
+
 /// <summary>One client run, as JSON for run.sh and as a readable summary.</summary>
 internal sealed record LoadReport
 {
@@ -80,6 +86,8 @@ internal sealed record LoadReport
 
     public ServerUsage? Server { get; init; }
 
+    public ClientUsage? Client { get; init; }
+
     public string Summary()
     {
         var s = new StringBuilder();
@@ -93,6 +101,11 @@ internal sealed record LoadReport
         {
             s.AppendLine(c, $"  server CPU    {u.CpuSeconds:0.00} s in the window = {u.CpuSecondsPerMillionTokens:0.00} s per million tokens");
             s.AppendLine(c, $"  server RSS    idle {u.IdleRssKb / 1024.0:0.0} MiB, {u.RssKbAtWindowEnd / 1024.0:0.0} MiB with the streams open = {u.RssKbPerStream:0.0} KiB per stream");
+        }
+
+        if (Client is { } client)
+        {
+            s.AppendLine(c, $"  machine       client CPU {client.CpuSeconds:0.00} s in the window; all {client.Cpus} CPUs {client.MachineBusy:P0} busy");
         }
 
         s.Append("  errors        ").AppendLine(Errors.Count == 0 ? "none" : string.Join(", ", Errors.Select(e => $"{e.Key} {e.Value}")));

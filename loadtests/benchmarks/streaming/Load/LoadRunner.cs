@@ -45,12 +45,13 @@ internal sealed class LoadRunner(LoadOptions options, TimeProvider time)
         var clients = channels.Select(c => new InferenceService.InferenceServiceClient(c)).ToArray();
         await Connections.WaitReadyAsync(clients[0], time, options.ReadyTimeout, ct);
         var sampler = options.ServerPid is { } pid ? new ProcessSampler(pid) : null;
+        var self = new ProcessSampler(Environment.ProcessId);
         await Task.Delay(options.IdleSettle, time, ct);
         var idle = sampler?.Sample();
 
         var request = new GenerateRequest { PromptTokens = options.PromptTokens, MaxTokens = options.MaxTokens, IgnoreEos = options.IgnoreEos };
-        long start = time.GetTimestamp();
-        long warmupEnd = start + Ticks(options.Warmup);
+        long first = time.GetTimestamp();
+        long warmupEnd = first + Ticks(options.Warmup);
         long windowEnd = warmupEnd + Ticks(options.Window);
         // A safety net only: every call is cancelled at the end of the window, the deadline catches a lost cancel.
         var deadline = time.GetUtcNow().UtcDateTime + options.Warmup + options.Window + options.Grace;
@@ -65,15 +66,19 @@ internal sealed class LoadRunner(LoadOptions options, TimeProvider time)
 
         ProcessSample? atStart;
         ProcessSample? atEnd;
+        Usage start;
+        Usage end;
         int openAtStart;
         int openAtEnd;
         try
         {
             await DelayUntilAsync(warmupEnd, ct);
             atStart = sampler?.Sample();
+            start = new Usage(self.Sample(), self.MachineCpu());
             openAtStart = Volatile.Read(ref _open);
             await DelayUntilAsync(windowEnd, ct);
             atEnd = sampler?.Sample();
+            end = new Usage(self.Sample(), self.MachineCpu());
             openAtEnd = Volatile.Read(ref _open);
         }
         finally
@@ -111,7 +116,11 @@ internal sealed class LoadRunner(LoadOptions options, TimeProvider time)
             }
         }
 
-        return Report(total, channels.Length, idle, atStart, atEnd, openAtStart, openAtEnd, unfinished);
+        var client = new ClientUsage(
+            end.Self.CpuSeconds - start.Self.CpuSeconds,
+            (end.Machine.Busy - start.Machine.Busy) / (end.Machine.Total - start.Machine.Total),
+            Environment.ProcessorCount);
+        return Report(total, channels.Length, idle, atStart, atEnd, client, openAtStart, openAtEnd, unfinished);
     }
 
     private async Task<UserTally> UserAsync(
@@ -219,7 +228,15 @@ internal sealed class LoadRunner(LoadOptions options, TimeProvider time)
     }
 
     private LoadReport Report(
-        UserTally total, int connections, ProcessSample? idle, ProcessSample? atStart, ProcessSample? atEnd, int openAtStart, int openAtEnd, int unfinished)
+        UserTally total,
+        int connections,
+        ProcessSample? idle,
+        ProcessSample? atStart,
+        ProcessSample? atEnd,
+        ClientUsage client,
+        int openAtStart,
+        int openAtEnd,
+        int unfinished)
     {
         double window = options.Window.TotalSeconds;
         long count = _lateness.TotalCount;
@@ -269,6 +286,7 @@ internal sealed class LoadRunner(LoadOptions options, TimeProvider time)
             OpenStreamsAtWindowEnd = openAtEnd,
             UnfinishedAfterGrace = unfinished,
             Server = usage,
+            Client = client,
         };
     }
 
@@ -279,6 +297,8 @@ internal sealed class LoadRunner(LoadOptions options, TimeProvider time)
     }
 
     private long Ticks(TimeSpan span) => (long)(span.TotalSeconds * time.TimestampFrequency);
+
+    private readonly record struct Usage(ProcessSample Self, (double Busy, double Total) Machine);
 
     /// <summary>Timestamps that bound the measurement, and the calls' deadline.</summary>
     private sealed record Window(long WarmupEnd, long End, DateTime Deadline);

@@ -44,6 +44,19 @@ internal sealed class ProcessSampler
         throw new InvalidOperationException($"/proc/{_pid}/status has no VmRSS line");
     }
 
+    /// <summary>
+    /// Seconds all CPUs were busy and seconds they existed, from the first line of /proc/stat (proc(5)): the client
+    /// and the server share the machine with whatever else runs, and a saturated machine explains a late token.
+    /// </summary>
+    public (double Busy, double Total) MachineCpu()
+    {
+        string[] fields = File.ReadLines("/proc/stat").First().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        // cpu user nice system idle iowait irq softirq steal ...: idle and iowait are the idle time.
+        long total = fields.Skip(1).Take(8).Sum(f => long.Parse(f, CultureInfo.InvariantCulture));
+        long idle = long.Parse(fields[4], CultureInfo.InvariantCulture) + long.Parse(fields[5], CultureInfo.InvariantCulture);
+        return ((total - idle) / _clockTicksPerSecond, total / _clockTicksPerSecond);
+    }
+
     /// <summary>USER_HZ, the unit of utime and stime, as <c>getconf CLK_TCK</c> prints it.</summary>
     private static double ClockTicksPerSecond()
     {

@@ -63,6 +63,8 @@ internal static class ReportCommand
             ("RSS per stream (KiB)", Rss(m), Rss(b), "0.0"),
             ("mean inter-token gap (ms)", m.MeanTokenGapMs, b.MeanTokenGapMs, "0.000"),
             ("mean TTFT (ms)", m.MeanTtftMs, b.MeanTtftMs, "0.000"),
+            ("client CPU s in window", m.Client?.CpuSeconds ?? double.NaN, b.Client?.CpuSeconds ?? double.NaN, "0.00"),
+            ("machine CPU busy (%)", (m.Client?.MachineBusy ?? double.NaN) * 100, (b.Client?.MachineBusy ?? double.NaN) * 100, "0"),
         };
         var s = new System.Text.StringBuilder();
         s.AppendLine(c, $"N = {m.Streams} streams: prompt {m.PromptTokens}, max_tokens {m.MaxTokens}{(m.IgnoreEos ? ", ignore_eos" : "")}; {m.WarmupSeconds:0.#} s warm-up, {m.WindowSeconds:0.#} s window");

@@ -45,6 +45,7 @@ internal sealed record ScrapeRun
         int differ = 0;
         int first = -1;
         long largest = 0;
+        int gapsDiffer = 0;
         for (int i = 0; i < a.Count; i++)
         {
             if (a[i] != b[i])
@@ -53,12 +54,18 @@ internal sealed record ScrapeRun
                 first = first < 0 ? i : first;
                 largest = Math.Max(largest, Math.Abs(a[i].TotalNanos - b[i].TotalNanos));
             }
+
+            // Whether the steps themselves changed length, or only the whole schedule moved.
+            if (i > 0 && a[i].TotalNanos - a[i - 1].TotalNanos != b[i].TotalNanos - b[i - 1].TotalNanos)
+            {
+                gapsDiffer++;
+            }
         }
 
         return differ == 0
             ? (true, $"PASS: {against}: all {a.Count} token offsets identical to the nanosecond")
             : (false, string.Create(
                 CultureInfo.InvariantCulture,
-                $"FAIL: {against}: {differ} of {a.Count} token offsets differ; first at token {first} ({b[first]} against {a[first]}); largest difference {largest / 1e3:0.###} µs"));
+                $"FAIL: {against}: {differ} of {a.Count} token offsets differ; first at token {first} ({b[first]} against {a[first]}); largest difference {largest / 1e3:0.###} µs; {gapsDiffer} of {a.Count - 1} gaps between consecutive tokens differ"));
     }
 }

@@ -21,11 +21,12 @@ internal static class ClientCommand
         var warmup = BenchCli.Option("--warmup", "Seconds from the first request before measured requests start.", defaults.Warmup.TotalSeconds);
         var window = BenchCli.Option("--window", "Seconds of measurement after the warm-up.", defaults.Window.TotalSeconds);
         var grace = BenchCli.Option("--grace", "Seconds users get to stop after the window's calls are cancelled.", defaults.Grace.TotalSeconds);
+        var maxRequests = BenchCli.Option("--max-requests-per-user", "Requests one user sends at most, whatever time is left.", defaults.MaxRequestsPerUser);
         var readyTimeout = BenchCli.Option("--ready-timeout", "Seconds to wait for the server to answer.", defaults.ReadyTimeout.TotalSeconds);
         var serverPid = new Option<int?>("--server-pid") { Description = "The server's process id: CPU and RSS from /proc over the window." };
         var json = new Option<FileInfo?>("--json") { Description = "Write the result as one JSON object to this file." };
         var command = new Command("client", "Drive N concurrent Generate streams in a closed loop and measure token lateness, throughput and the server's CPU and RSS.");
-        foreach (Option option in new Option[] { target, label, streams, perConnection, prompt, maxTokens, ignoreEos, timeScale, ramp, warmup, window, grace, readyTimeout, serverPid, json })
+        foreach (Option option in new Option[] { target, label, streams, perConnection, prompt, maxTokens, ignoreEos, timeScale, ramp, warmup, window, grace, maxRequests, readyTimeout, serverPid, json })
         {
             command.Options.Add(option);
         }
@@ -51,6 +52,7 @@ internal static class ClientCommand
                 Warmup = Seconds(parseResult.GetValue(warmup)),
                 Window = Seconds(parseResult.GetValue(window)),
                 Grace = Seconds(parseResult.GetValue(grace)),
+                MaxRequestsPerUser = parseResult.GetValue(maxRequests),
                 ReadyTimeout = Seconds(parseResult.GetValue(readyTimeout)),
                 ServerPid = parseResult.GetValue(serverPid),
             };

@@ -33,6 +33,9 @@ internal sealed record LoadOptions
     /// <summary>After the window every call is cancelled; users get this long to wind down.</summary>
     public TimeSpan Grace { get; init; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>A count bound beside the time bound: a server that ends streams at once cannot spin a user forever.</summary>
+    public int MaxRequestsPerUser { get; init; } = 100_000;
+
     public TimeSpan ReadyTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Pause between the server answering and the idle RSS sample, for start-up work to settle.</summary>
@@ -52,6 +55,11 @@ internal sealed record LoadOptions
         if (StreamsPerConnection < 1)
         {
             errors.Add($"--streams-per-connection: must be at least 1, got {StreamsPerConnection}");
+        }
+
+        if (MaxRequestsPerUser < 1)
+        {
+            errors.Add($"--max-requests-per-user: must be at least 1, got {MaxRequestsPerUser}");
         }
 
         if (PromptTokens < 1 || MaxTokens < 1)

@@ -130,7 +130,7 @@ internal sealed class LoadRunner(LoadOptions options, TimeProvider time)
         try
         {
             await Task.Delay(rampDelay, time, stop);
-            while (!stop.IsCancellationRequested)
+            for (int n = 0; n < options.MaxRequestsPerUser && !stop.IsCancellationRequested; n++)
             {
                 try
                 {

@@ -18,6 +18,9 @@ internal static class ScrapeCheckCommand
 {
     public const int ExitDiffer = 2;
 
+    // A count bound beside the time bound (--max-seconds) on each hammering task.
+    private const int MaxCallsPerScraper = 1_000_000;
+
     private static readonly TimeSpan ScraperStartLimit = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan FailurePause = TimeSpan.FromMilliseconds(10);
 
@@ -140,7 +143,7 @@ internal static class ScrapeCheckCommand
 
     private static async Task HammerMetricsAsync(HttpClient http, Uri url, ScrapeCounts counts, CancellationToken stop)
     {
-        while (!stop.IsCancellationRequested)
+        for (int n = 0; n < MaxCallsPerScraper && !stop.IsCancellationRequested; n++)
         {
             try
             {
@@ -170,7 +173,7 @@ internal static class ScrapeCheckCommand
 
     private static async Task HammerInfoAsync(InferenceService.InferenceServiceClient client, ScrapeCounts counts, CancellationToken stop)
     {
-        while (!stop.IsCancellationRequested)
+        for (int n = 0; n < MaxCallsPerScraper && !stop.IsCancellationRequested; n++)
         {
             try
             {

@@ -5,8 +5,11 @@ using System.Text.Json.Serialization;
 
 namespace MockServe.Benchmarks.Streaming.Load;
 
-/// <summary>Token lateness percentiles in microseconds: receive time minus the time the server said the token was due.</summary>
-internal sealed record LatenessSummary(double P50, double P99, double P999, double Max, double Mean, long Count, long Negative);
+/// <summary>
+/// Token lateness in microseconds: receive time minus the time the server said the token was due. Early counts the
+/// tokens that arrived before it (recorded as 0).
+/// </summary>
+internal sealed record LatenessSummary(double P50, double P99, double P999, double Max, double Mean, long Count, long Early);
 
 /// <summary>The server process over the window, from /proc.</summary>
 internal sealed record ServerUsage(
@@ -94,7 +97,7 @@ internal sealed record LoadReport
         var c = CultureInfo.InvariantCulture;
         s.AppendLine(c, $"{Label}: {Streams} streams over {Connections} connection(s) to {Target}, prompt {PromptTokens}, max_tokens {MaxTokens}{(IgnoreEos ? ", ignore_eos" : "")}");
         s.AppendLine(c, $"  window        {WindowSeconds:0.#} s after {WarmupSeconds:0.#} s of warm-up; open streams {OpenStreamsAtWindowStart} at start, {OpenStreamsAtWindowEnd} at end");
-        s.AppendLine(c, $"  lateness      p50 {LatenessUs.P50 / 1000:0.000} ms, p99 {LatenessUs.P99 / 1000:0.000} ms, p99.9 {LatenessUs.P999 / 1000:0.000} ms, max {LatenessUs.Max / 1000:0.000} ms, mean {LatenessUs.Mean / 1000:0.000} ms ({LatenessUs.Count:N0} tokens, {LatenessUs.Negative} early)");
+        s.AppendLine(c, $"  lateness      p50 {LatenessUs.P50 / 1000:0.000} ms, p99 {LatenessUs.P99 / 1000:0.000} ms, p99.9 {LatenessUs.P999 / 1000:0.000} ms, max {LatenessUs.Max / 1000:0.000} ms, mean {LatenessUs.Mean / 1000:0.000} ms ({LatenessUs.Count:N0} tokens, {LatenessUs.Early} early)");
         s.AppendLine(c, $"  throughput    {MessagesPerSecond:N0} messages/s, {TokensPerSecond:N0} tokens/s, {RequestsCompleted:N0} requests completed");
         s.AppendLine(c, $"  server times  mean inter-token gap {MeanTokenGapMs:0.000} ms, mean TTFT {MeanTtftMs:0.000} ms (model time)");
         if (Server is { } u)

@@ -1,0 +1,3 @@
+using MockServe.Benchmarks.Streaming;
+
+return BenchCli.Run(args);

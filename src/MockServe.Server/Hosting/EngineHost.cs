@@ -103,7 +103,7 @@ public sealed partial class EngineHost : IDisposable
     /// </summary>
     public EngineLane BeginWarmup()
     {
-        var metrics = new ServerMetrics(Prometheus.Metrics.WithCustomRegistry(Prometheus.Metrics.NewCustomRegistry()), WarmupInfo);
+        var metrics = new ServerMetrics(ServerMetrics.CreateFactory(Prometheus.Metrics.NewCustomRegistry()), WarmupInfo);
         var lane = new EngineLane(new EngineLoop(Deployment, Engine.Options, TimeProvider.System, WarmupTimeScale, metrics), metrics);
         Volatile.Write(ref _warmup, lane);
         return lane;

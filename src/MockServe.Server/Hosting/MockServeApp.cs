@@ -50,7 +50,7 @@ public static class MockServeApp
 
         var deployment = BuildDeployment(profile);
         var registry = Prometheus.Metrics.NewCustomRegistry();
-        var metrics = new ServerMetrics(Prometheus.Metrics.WithCustomRegistry(registry), new ServerMetricsInfo(
+        var metrics = new ServerMetrics(ServerMetrics.CreateFactory(registry), new ServerMetricsInfo(
             Version: typeof(MockServeApp).Assembly.GetName().Version?.ToString(3) ?? "",
             Model: deployment.Model.Id,
             Gpu: deployment.Gpu.Id,

@@ -21,6 +21,17 @@ public sealed class ServerMetrics : IEngineObserver
     private readonly VllmMetrics? _vllm;
     private readonly CompositeObserver _observers;
 
+    /// <summary>
+    /// A factory for this class's metrics on <paramref name="registry"/>. Exemplars are off: nothing here has a trace
+    /// to point at, and looking for one costs on every token.
+    /// </summary>
+    public static IMetricFactory CreateFactory(CollectorRegistry registry)
+    {
+        var factory = Prometheus.Metrics.WithCustomRegistry(registry);
+        factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
+        return factory;
+    }
+
     public ServerMetrics(IMetricFactory factory, ServerMetricsInfo info)
     {
         ArgumentNullException.ThrowIfNull(factory);

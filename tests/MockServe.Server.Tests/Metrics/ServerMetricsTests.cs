@@ -370,7 +370,7 @@ public sealed class ServerMetricsTests
         public Rig(bool withEngine = true, bool vllm = false)
         {
             Metrics = new ServerMetrics(
-                Prometheus.Metrics.WithCustomRegistry(Registry),
+                ServerMetrics.CreateFactory(Registry),
                 new ServerMetricsInfo("1.2.3", "yi-34b", "a100-80gb", 2, "chunked-prefill", 0.01, 3, vllm));
             _engine = withEngine ? new InferenceEngine(Presets.DefaultDeployment, new EngineOptions(), _clock, Metrics) : null;
         }

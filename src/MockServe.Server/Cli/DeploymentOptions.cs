@@ -119,7 +119,7 @@ public sealed class DeploymentOptions
         var errors = deployment.Validate();
         if (errors.Count > 0)
         {
-            throw new CliException(string.Join(Environment.NewLine, errors.Select(OptionError)));
+            throw new CliException(string.Join(Environment.NewLine, errors.Select(e => OptionError(e.ToString()))));
         }
 
         return deployment;

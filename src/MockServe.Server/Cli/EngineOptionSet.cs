@@ -86,18 +86,20 @@ public sealed class EngineOptionSet
         var errors = options.Validate();
         if (errors.Count > 0)
         {
-            // EngineOptions names its settings in camelCase; on the command line they are the kebab-case flags.
-            throw new CliException(string.Join(Environment.NewLine, errors.Select(e => "--" + ToKebab(e))));
+            // EngineOptions names its properties; on the command line they are these flags.
+            var flags = new Dictionary<string, Option>
+            {
+                [nameof(EngineOptions.Scheduler)] = Scheduler,
+                [nameof(EngineOptions.Preemption)] = Preemption,
+                [nameof(EngineOptions.BlockSize)] = BlockSize,
+                [nameof(EngineOptions.MaxBatchedTokens)] = MaxBatchedTokens,
+                [nameof(EngineOptions.MaxRunning)] = MaxRunning,
+                [nameof(EngineOptions.MaxWaiting)] = MaxWaiting,
+                [nameof(EngineOptions.SessionTtlSeconds)] = SessionTtl,
+            };
+            throw new CliException(string.Join(Environment.NewLine, errors.Select(e => $"{flags[e.Property].Name}: {e.Problem}")));
         }
 
         return options;
-    }
-
-    private static string ToKebab(string error)
-    {
-        int colon = error.IndexOf(':', StringComparison.Ordinal);
-        string name = error[..colon];
-        string kebab = string.Concat(name.Select(c => char.IsUpper(c) ? "-" + char.ToLowerInvariant(c) : c.ToString()));
-        return kebab + error[colon..];
     }
 }

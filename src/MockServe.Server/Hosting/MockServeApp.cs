@@ -41,7 +41,7 @@ public static class MockServeApp
         var failures = Bind<FailureInjectionOptions>(config, FailureInjectionOptions.Section);
         var errors = server.Validate().Select(e => $"{ServerOptions.Section}:{e}")
             .Concat(failures.Validate().Select(e => $"{FailureInjectionOptions.Section}:{e}"))
-            .Concat(engine.Validate().Select(e => $"MockServe:Engine:{char.ToUpperInvariant(e[0])}{e[1..]}"))
+            .Concat(engine.Validate().Select(e => $"MockServe:Engine:{e}"))
             .ToList();
         if (errors.Count > 0)
         {

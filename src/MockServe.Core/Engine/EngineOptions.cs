@@ -1,3 +1,5 @@
+using MockServe.Core.Profiles;
+
 namespace MockServe.Core.Engine;
 
 /// <summary>Scheduler settings of one engine (one model replica).</summary>
@@ -30,42 +32,43 @@ public sealed record EngineOptions
     /// <summary>Model seconds an idle session is kept before its KV is freed.</summary>
     public double SessionTtlSeconds { get; init; } = 600;
 
-    public IReadOnlyList<string> Validate()
+    /// <summary>Every problem, named by property ("MaxRunning"); <see cref="SettingError.Join"/> makes a message of them.</summary>
+    public IReadOnlyList<SettingError> Validate()
     {
-        var errors = new List<string>();
+        var errors = new List<SettingError>();
         if (BlockSize is < 1 or > 1024)
         {
-            errors.Add($"blockSize: must be between 1 and 1024, got {BlockSize}");
+            errors.Add(new SettingError(nameof(BlockSize), $"must be between 1 and 1024, got {BlockSize}"));
         }
 
         if (MaxWaiting is < 0 or > 1_000_000)
         {
-            errors.Add($"maxWaiting: must be between 0 and 1000000, got {MaxWaiting}");
+            errors.Add(new SettingError(nameof(MaxWaiting), $"must be between 0 and 1000000, got {MaxWaiting}"));
         }
 
         if (MaxRunning is < 1 or > 65_536)
         {
-            errors.Add($"maxRunning: must be between 1 and 65536, got {MaxRunning}");
+            errors.Add(new SettingError(nameof(MaxRunning), $"must be between 1 and 65536, got {MaxRunning}"));
         }
 
         if (MaxBatchedTokens is < 1 or > 10_000_000)
         {
-            errors.Add($"maxBatchedTokens: must be between 1 and 10000000, got {MaxBatchedTokens}");
+            errors.Add(new SettingError(nameof(MaxBatchedTokens), $"must be between 1 and 10000000, got {MaxBatchedTokens}"));
         }
 
         if (!SchedulingPolicies.Names.Contains(Scheduler))
         {
-            errors.Add($"scheduler: unknown policy '{Scheduler}', expected one of {string.Join(", ", SchedulingPolicies.Names)}");
+            errors.Add(new SettingError(nameof(Scheduler), $"unknown policy '{Scheduler}', expected one of {string.Join(", ", SchedulingPolicies.Names)}"));
         }
 
         if (!PreemptionPolicies.Names.Contains(Preemption))
         {
-            errors.Add($"preemption: unknown mode '{Preemption}', expected one of {string.Join(", ", PreemptionPolicies.Names)}");
+            errors.Add(new SettingError(nameof(Preemption), $"unknown mode '{Preemption}', expected one of {string.Join(", ", PreemptionPolicies.Names)}"));
         }
 
         if (!(SessionTtlSeconds > 0))
         {
-            errors.Add($"sessionTtl: must be a positive number of seconds, got {SessionTtlSeconds}");
+            errors.Add(new SettingError(nameof(SessionTtlSeconds), $"must be a positive number of seconds, got {SessionTtlSeconds}"));
         }
 
         return errors;

@@ -30,23 +30,38 @@ public sealed record Deployment
 
     public static Deployment Default => Presets.DefaultDeployment;
 
-    public IReadOnlyList<string> Validate()
+    /// <summary>
+    /// Every problem, named by field: "tp", "kvLayers", "prefillComputeUtilization", "activationReserveBytes",
+    /// and a profile's own fields below "model." or "gpu." ("model.layers").
+    /// </summary>
+    public IReadOnlyList<SettingError> Validate()
     {
-        var errors = new List<string>();
-        errors.AddRange(Model.Validate().Select(e => $"model.{e}"));
-        errors.AddRange(Gpu.Validate().Select(e => $"gpu.{e}"));
+        var errors = new List<SettingError>();
+        errors.AddRange(Model.Validate().Select(e => ProfileField("model", e)));
+        errors.AddRange(Gpu.Validate().Select(e => ProfileField("gpu", e)));
         errors.AddRange(Efficiency.Validate());
         errors.AddRange(Compression.Validate());
         if (TensorParallel is < 1 or > 64)
         {
-            errors.Add($"tp: must be between 1 and 64, got {TensorParallel}");
+            errors.Add(new SettingError("tp", $"must be between 1 and 64, got {TensorParallel}"));
         }
 
         if (ActivationReserveBytesPerGpu < 0 || ActivationReserveBytesPerGpu >= Gpu.HbmBytes)
         {
-            errors.Add($"activationReserveBytes: must be at least 0 and below the GPU's HBM {Gpu.HbmBytes:G4}, got {ActivationReserveBytesPerGpu:G4}");
+            errors.Add(new SettingError(
+                "activationReserveBytes",
+                $"must be at least 0 and below the GPU's HBM {Gpu.HbmBytes:G4}, got {ActivationReserveBytesPerGpu:G4}"));
         }
 
         return errors;
+    }
+
+    // A profile's Validate() says "field: problem" (profile files report the same text with a line number).
+    private static SettingError ProfileField(string profile, string error)
+    {
+        int colon = error.IndexOf(": ", StringComparison.Ordinal);
+        return colon > 0
+            ? new SettingError($"{profile}.{error[..colon]}", error[(colon + 2)..])
+            : new SettingError(profile, error);
     }
 }

@@ -7,19 +7,19 @@ public sealed record Efficiency
 
     public double DecodeBandwidthUtilization { get; init; } = 1.0;
 
-    public IReadOnlyList<string> Validate()
+    public IReadOnlyList<SettingError> Validate()
     {
-        var errors = new List<string>();
+        var errors = new List<SettingError>();
         Fraction(errors, "prefillComputeUtilization", PrefillComputeUtilization);
         Fraction(errors, "decodeBandwidthUtilization", DecodeBandwidthUtilization);
         return errors;
     }
 
-    internal static void Fraction(List<string> errors, string field, double value)
+    internal static void Fraction(List<SettingError> errors, string field, double value)
     {
         if (!(value > 0 && value <= 1))
         {
-            errors.Add($"{field}: must be in (0, 1], got {value}");
+            errors.Add(new SettingError(field, $"must be in (0, 1], got {value}"));
         }
     }
 }

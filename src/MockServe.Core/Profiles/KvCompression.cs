@@ -20,15 +20,15 @@ public sealed record KvCompression
 
     public static KvCompression None { get; } = new();
 
-    public IReadOnlyList<string> Validate()
+    public IReadOnlyList<SettingError> Validate()
     {
-        var errors = new List<string>();
+        var errors = new List<SettingError>();
         Efficiency.Fraction(errors, "kvLayers", LayersKept);
         Efficiency.Fraction(errors, "kvHeads", HeadsKept);
         Efficiency.Fraction(errors, "kvTokens", TokensKept);
         if (Bits is { } bits && !(bits >= 1 && bits <= 32))
         {
-            errors.Add($"kvBits: must be between 1 and 32, got {bits}");
+            errors.Add(new SettingError("kvBits", $"must be between 1 and 32, got {bits}"));
         }
 
         return errors;

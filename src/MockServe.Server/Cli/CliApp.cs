@@ -3,6 +3,7 @@ using System.CommandLine.Invocation;
 using System.CommandLine.Parsing;
 
 using MockServe.Core.Profiles;
+using MockServe.Server.Configuration;
 
 namespace MockServe.Server.Cli;
 
@@ -16,26 +17,28 @@ public static class CliApp
     public const int ExitError = 1;
 
     /// <summary>The root command with every subcommand; a new command adds one line here.</summary>
-    public static RootCommand CreateRootCommand()
+    /// <param name="sources">Where settings come from besides the flags: appsettings.json and the environment.</param>
+    public static RootCommand CreateRootCommand(SettingSources sources)
     {
         var root = new RootCommand("MockServe: a gRPC mock of an LLM inference server whose GPU is a roofline cost model.");
         root.Subcommands.Add(ProfilesCommand.Create());
-        root.Subcommands.Add(EstimateCommand.Create());
-        root.Subcommands.Add(SimulateCommand.Create());
-        root.Subcommands.Add(ServeCommand.Create());
+        root.Subcommands.Add(EstimateCommand.Create(sources));
+        root.Subcommands.Add(SimulateCommand.Create(sources));
+        root.Subcommands.Add(ServeCommand.Create(sources));
         // A bare `mockserve` serves on the default profile, as `mockserve serve` does.
-        ServeCommand.Configure(root);
+        ServeCommand.Configure(root, sources);
         return root;
     }
 
     /// <summary>
-    /// Parses <paramref name="args"/> and runs the chosen command. Parse errors, <see cref="CliException"/>
-    /// and <see cref="ProfileException"/> go to <paramref name="stderr"/> with exit code <see cref="ExitError"/>.
+    /// Parses <paramref name="args"/> and runs the chosen command. Parse errors, unusable settings and
+    /// <see cref="ProfileException"/> go to <paramref name="stderr"/> with exit code <see cref="ExitError"/>.
     /// </summary>
-    public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
+    /// <param name="sources">appsettings.json and environment variables; the process's unless a test passes its own.</param>
+    public static int Run(string[] args, TextWriter stdout, TextWriter stderr, SettingSources? sources = null)
     {
         ArgumentNullException.ThrowIfNull(stderr);
-        var parseResult = CreateRootCommand().Parse(args);
+        var parseResult = CreateRootCommand(sources ?? SettingSources.FromProcess()).Parse(args);
         var parseError = parseResult.Action as ParseErrorAction;
         bool parseFailed = parseError is not null;
         if (parseError is not null)
@@ -64,9 +67,13 @@ public static class CliApp
 
             return exitCode;
         }
-        catch (Exception ex) when (ex is CliException or ProfileException)
+        catch (ProfileException ex)
         {
             return Fail(stderr, ex.Message);
+        }
+        catch (Exception ex) when (SettingsFailure.TryGetLines(ex, out var lines))
+        {
+            return Fail(stderr, string.Join(Environment.NewLine, lines));
         }
     }
 

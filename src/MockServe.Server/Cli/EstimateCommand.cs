@@ -2,6 +2,7 @@ using System.CommandLine;
 
 using MockServe.Core.CostModel;
 using MockServe.Core.Profiles;
+using MockServe.Server.Configuration;
 
 using Spectre.Console;
 
@@ -13,9 +14,11 @@ internal static class EstimateCommand
     public const long DefaultContextTokens = 50_000;
     public const long DefaultDecodeTokens = 1;
 
-    public static Command Create()
+    /// <summary>Estimate prices a deployment: the profile settings only.</summary>
+    public static IReadOnlyList<SettingsSection> Sections { get; } = [Settings.Profile];
+
+    public static Command Create(SettingSources sources)
     {
-        var deployment = new DeploymentOptions();
         var context = TokenCountOption.Create(
             "--context", "Tokens in the context (the prompt), 1 to the model's maxContext.", DefaultContextTokens);
         var decodeTokens = TokenCountOption.Create(
@@ -25,13 +28,18 @@ internal static class EstimateCommand
         var command = new Command(
             "estimate",
             "Price one request with the roofline cost model: KV bytes, users that fit, prefill, decode and swap times.");
-        deployment.AddTo(command);
+        SettingsFlags.AddTo(command, Sections);
         command.Options.Add(context);
         command.Options.Add(decodeTokens);
         command.Options.Add(format);
         command.SetAction(parseResult =>
         {
-            var built = deployment.Build(parseResult);
+            Deployment built;
+            using (var settings = SettingsFlags.Load(parseResult, sources, Sections))
+            {
+                built = settings.Get<ProfileOptions>().ToDeployment();
+            }
+
             long contextTokens = parseResult.GetValue(context);
             long decode = parseResult.GetValue(decodeTokens);
             int maxContext = built.Model.MaxContext;
@@ -79,7 +87,7 @@ internal static class EstimateCommand
             return;
         }
 
-        writer.WriteLine($"{DeploymentOptions.Describe(deployment)}, {Units.Count(contextTokens)}-token context");
+        writer.WriteLine($"{deployment.Model.Id} on {deployment.TensorParallel} x {deployment.Gpu.Id}, {Units.Count(contextTokens)}-token context");
         var table = ConsoleTable.Create("Metric", "Value", "").RightAlign(1);
         table.AddRow("KV per token", Units.Bytes(summary.KvBytesPerToken), "all layers, after compression");
         table.AddRow("KV per context", Units.Bytes(summary.KvBytes), $"{Units.Count(contextTokens)} tokens");

@@ -4,7 +4,9 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 
 using MockServe.Core.Engine;
+using MockServe.Core.Profiles;
 using MockServe.Core.Simulation;
+using MockServe.Server.Configuration;
 
 using Spectre.Console;
 
@@ -13,11 +15,12 @@ namespace MockServe.Server.Cli;
 /// <summary><c>mockserve simulate</c>: a synthetic multi-turn workload on the virtual clock.</summary>
 internal static class SimulateCommand
 {
-    public static Command Create()
+    /// <summary>Simulate runs the engine on a deployment: the profile and engine settings.</summary>
+    public static IReadOnlyList<SettingsSection> Sections { get; } = [Settings.Profile, Settings.Engine];
+
+    public static Command Create(SettingSources sources)
     {
         var defaults = new WorkloadOptions();
-        var deployment = new DeploymentOptions();
-        var engine = new EngineOptionSet();
         var users = new Option<int>("--users") { Description = "Concurrent users, each holding one conversation at a time.", HelpName = "N", Required = true };
         var context = TokenCountOption.Create("--context", "Prompt tokens of a conversation's first turn.", defaults.ContextTokens);
         var turns = new Option<int>("--turns") { Description = "Turns per conversation; then the session closes and a new one starts.", HelpName = "N", DefaultValueFactory = _ => defaults.Turns };
@@ -32,8 +35,7 @@ internal static class SimulateCommand
         var command = new Command(
             "simulate",
             "Run many multi-turn users against the engine on a virtual clock: an hour of GPU time in seconds.");
-        deployment.AddTo(command);
-        engine.AddTo(command);
+        SettingsFlags.AddTo(command, Sections);
         foreach (Option option in new Option[] { users, context, turns, turnTokens, thinkTime, outputTokens, duration, seed, trace, format })
         {
             command.Options.Add(option);
@@ -41,8 +43,14 @@ internal static class SimulateCommand
 
         command.SetAction(parseResult =>
         {
-            var built = deployment.Build(parseResult);
-            var engineOptions = engine.Build(parseResult);
+            Deployment built;
+            EngineOptions engineOptions;
+            using (var settings = SettingsFlags.Load(parseResult, sources, Sections))
+            {
+                built = settings.Get<ProfileOptions>().ToDeployment();
+                engineOptions = settings.Get<EngineOptions>();
+            }
+
             var workload = new WorkloadOptions
             {
                 Users = parseResult.GetValue(users),

@@ -1,6 +1,7 @@
 using System.Net;
 
 using Grpc.AspNetCore.HealthChecks;
+using Grpc.AspNetCore.Server;
 
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -9,6 +10,7 @@ using Microsoft.Extensions.Options;
 
 using MockServe.Core.Engine;
 using MockServe.Core.Profiles;
+using MockServe.Server.Configuration;
 using MockServe.Server.Failures;
 using MockServe.Server.Metrics;
 using MockServe.Server.Services;
@@ -18,62 +20,71 @@ using Prometheus;
 
 namespace MockServe.Server.Hosting;
 
-/// <summary>A configuration value that cannot be used; the message names the setting and what is wrong.</summary>
-public sealed class ConfigurationException(string message) : Exception(message);
-
-/// <summary>Builds the gRPC server: settings from appsettings.json, environment variables and command-line overrides.</summary>
+/// <summary>Builds the gRPC server from the validated settings (appsettings.json, environment variables, flags).</summary>
 public static class MockServeApp
 {
     public const string ReadyService = "mockserve.v1.InferenceService";
 
+    /// <summary>The server with appsettings.json next to the binary and the process's environment variables.</summary>
     /// <param name="overrides">Configuration keys (MockServe:Server:Port, ...) that win over every other source.</param>
     /// <param name="time">The clock behind model time; the system clock unless a test passes its own.</param>
-    /// <exception cref="ConfigurationException">A setting is unusable.</exception>
+    /// <exception cref="OptionsValidationException">A setting is unusable (see <see cref="Build(SettingSources, IEnumerable{ConfigurationEntry}, TimeProvider?)"/>).</exception>
     public static WebApplication Build(IReadOnlyDictionary<string, string?> overrides, TimeProvider? time = null)
     {
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory });
-        builder.Configuration.AddInMemoryCollection(overrides);
-        var config = builder.Configuration;
+        ArgumentNullException.ThrowIfNull(overrides);
+        return Build(SettingSources.FromProcess(), overrides.Select(o => new ConfigurationEntry(o.Key, o.Value, o.Key)), time);
+    }
 
-        var server = Bind<ServerOptions>(config, ServerOptions.Section);
-        var profile = Bind<ProfileOptions>(config, ProfileOptions.Section);
-        var engine = Bind<EngineOptions>(config, "MockServe:Engine");
-        var failures = Bind<FailureInjectionOptions>(config, FailureInjectionOptions.Section);
-        var errors = server.Validate().Select(e => $"{ServerOptions.Section}:{e}")
-            .Concat(failures.Validate().Select(e => $"{FailureInjectionOptions.Section}:{e}"))
-            .Concat(engine.Validate().Select(e => $"MockServe:Engine:{char.ToUpperInvariant(e[0])}{e[1..]}"))
-            .ToList();
-        if (errors.Count > 0)
+    /// <param name="sources">appsettings.json and the environment variables.</param>
+    /// <param name="overrides">Values that win over <paramref name="sources"/>: the flags given on the command line.</param>
+    /// <param name="time">The clock behind model time; the system clock unless a test passes its own.</param>
+    /// <exception cref="OptionsValidationException">
+    /// A setting is unusable; <see cref="OptionsValidationException.Failures"/> holds one line per problem. An
+    /// <see cref="AggregateException"/> of them when several sections are wrong.
+    /// </exception>
+    /// <exception cref="SettingsFileException">appsettings.json cannot be parsed.</exception>
+    public static WebApplication Build(SettingSources sources, IEnumerable<ConfigurationEntry> overrides, TimeProvider? time = null)
+    {
+        ArgumentNullException.ThrowIfNull(sources);
+        WebApplicationBuilder builder;
+        try
         {
-            throw new ConfigurationException(string.Join(Environment.NewLine, errors));
+            builder = WebApplication.CreateBuilder(new WebApplicationOptions { ContentRootPath = AppContext.BaseDirectory, Args = [] });
+        }
+        catch (InvalidDataException ex)
+        {
+            // The web defaults parse appsettings.json before they are replaced below: a file they cannot read is the user's to fix.
+            throw SettingsFileException.From(ex);
         }
 
-        var deployment = BuildDeployment(profile);
-        var registry = Prometheus.Metrics.NewCustomRegistry();
-        var metrics = new ServerMetrics(ServerMetrics.CreateFactory(registry), new ServerMetricsInfo(
-            Version: typeof(MockServeApp).Assembly.GetName().Version?.ToString(3) ?? "",
-            Model: deployment.Model.Id,
-            Gpu: deployment.Gpu.Id,
-            TensorParallel: deployment.TensorParallel,
-            Scheduler: engine.Scheduler,
-            TimeScale: server.TimeScale,
-            MaxConcurrentUsers: new Core.CostModel.GpuCostModel(deployment).MaxConcurrentUsers(server.ReferenceContextTokens),
-            ExportVllmNames: server.VllmMetrics));
-        var host = new EngineHost(deployment, engine, server.TimeScale, time ?? TimeProvider.System, metrics);
-        // The snapshot is a command to the engine's loop, read at the model time the scrape arrives; it moves no token.
-        registry.AddBeforeCollectCallback(async _ => metrics.UpdatePool(await host.Engine.SnapshotAsync()));
+        // The web defaults read appsettings.json and the environment too; one pipeline serves every command.
+        builder.Configuration.Sources.Clear();
+        sources.AddTo(builder.Configuration, overrides);
 
         var services = builder.Services;
-        services.AddSingleton(Options.Create(server));
-        services.AddSingleton(Options.Create(failures));
-        services.AddSingleton(host);
-        services.AddSingleton(PromptTokenizers.Create(server.Tokenizer));
-        services.AddSingleton(new TokenText(server.Seed, server.TokenText == "echo"));
-        services.AddSingleton(new FailureInjector(failures, server.Seed));
-        services.AddHostedService<DrainService>();
-        services.AddHostedService<WarmupService>();
-        services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(server.DrainSeconds + 5));
-        services.AddGrpc(o => o.MaxReceiveMessageSize = server.MaxReceiveMessageBytes);
+        Settings.AddTo(services, Settings.All);
+        var registry = Prometheus.Metrics.NewCustomRegistry();
+        AddEngine(services, registry, time ?? TimeProvider.System);
+
+        // The host reads HostOptions while it is built, and it builds its hosted services (Kestrel reads its
+        // endpoints then) before its StartAsync runs the startup validator that ValidateOnStart fills. That
+        // validator therefore runs here, at the first read of a setting: every bad setting of every section is
+        // reported at once, before anything listens, and the host's own call finds them valid.
+        services.AddOptions<HostOptions>().Configure<IStartupValidator, IOptions<ServerOptions>>((o, validator, server) =>
+        {
+            validator.Validate();
+            o.ShutdownTimeout = TimeSpan.FromSeconds(server.Value.DrainSeconds + 5);
+        });
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>((k, options) =>
+        {
+            var server = options.Value;
+            var bind = IPAddress.Parse(server.BindAddress);
+            k.Listen(bind, server.Port, l => l.Protocols = HttpProtocols.Http2);
+            k.Listen(bind, server.MetricsPort, l => l.Protocols = HttpProtocols.Http1);
+            k.Limits.Http2.MaxStreamsPerConnection = server.MaxStreamsPerConnection;
+        });
+        services.AddGrpc();
+        services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>((o, server) => o.MaxReceiveMessageSize = server.Value.MaxReceiveMessageBytes);
         services.AddGrpcReflection();
         services.AddGrpcHealthChecks(o =>
         {
@@ -83,23 +94,18 @@ public static class MockServeApp
             o.Services.Map(ReadyService, r => r.Tags.Contains("ready"));
         })
             .AddCheck("live", () => HealthCheckResult.Healthy(), ["live"])
-            .AddCheck("ready", () => host.IsDraining ? HealthCheckResult.Unhealthy("draining")
-                : host.IsReady ? HealthCheckResult.Healthy() : HealthCheckResult.Unhealthy("warming up"), ["ready"]);
+            .AddCheck<ReadyCheck>("ready", tags: ["ready"]);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
             o.TimestampFormat = "HH:mm:ss.fff ";
         });
 
-        var bind = IPAddress.Parse(server.BindAddress);
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            k.Listen(bind, server.Port, l => l.Protocols = HttpProtocols.Http2);
-            k.Listen(bind, server.MetricsPort, l => l.Protocols = HttpProtocols.Http1);
-            k.Limits.Http2.MaxStreamsPerConnection = server.MaxStreamsPerConnection;
-        });
-
         var app = builder.Build();
+        var server = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value;
+        // Built before the first request, as they always were: the engine's clock starts, the o200k tokenizer loads.
+        app.Services.GetRequiredService<EngineHost>();
+        app.Services.GetRequiredService<IPromptTokenizer>();
         // ServerMetrics writes the exposition itself: prometheus-net refuses the ':' of vLLM's names.
         app.MapWhen(c => c.Connection.LocalPort == server.MetricsPort && c.Request.Path == "/metrics", b => b.Run(async c =>
         {
@@ -109,58 +115,67 @@ public static class MockServeApp
         app.MapGrpcService<InferenceGrpcService>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
-        app.Lifetime.ApplicationStarted.Register(() => Log.Serving(
-            app.Logger,
-            $"{deployment.Model.Id} on {deployment.TensorParallel} x {deployment.Gpu.Id}",
-            $"{server.BindAddress}:{server.Port}",
-            $"http://{server.BindAddress}:{server.MetricsPort}/metrics",
-            engine.Scheduler,
-            server.TimeScale));
-        app.Lifetime.ApplicationStopped.Register(host.Dispose);
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var deployment = app.Services.GetRequiredService<Deployment>();
+            Log.Serving(
+                app.Logger,
+                $"{deployment.Model.Id} on {deployment.TensorParallel} x {deployment.Gpu.Id}",
+                $"{server.BindAddress}:{server.Port}",
+                $"http://{server.BindAddress}:{server.MetricsPort}/metrics",
+                app.Services.GetRequiredService<IOptions<EngineOptions>>().Value.Scheduler,
+                server.TimeScale);
+        });
+        app.Lifetime.ApplicationStopped.Register(() => app.Services.GetRequiredService<EngineHost>().Dispose());
         return app;
     }
 
-    private static T Bind<T>(IConfiguration config, string section)
-        where T : class, new()
+    /// <summary>The deployment, the engine host and what serves requests, all from the validated options.</summary>
+    private static void AddEngine(IServiceCollection services, CollectorRegistry registry, TimeProvider time)
     {
-        try
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<ProfileOptions>>().Value.ToDeployment());
+        // The one place the engine host is built.
+        services.AddSingleton(sp =>
         {
-            return config.GetSection(section).Get<T>() ?? new T();
-        }
-        catch (InvalidOperationException ex)
+            var deployment = sp.GetRequiredService<Deployment>();
+            var engine = sp.GetRequiredService<IOptions<EngineOptions>>().Value;
+            var server = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
+            var metrics = new ServerMetrics(ServerMetrics.CreateFactory(registry), new ServerMetricsInfo(
+                Version: typeof(MockServeApp).Assembly.GetName().Version?.ToString(3) ?? "",
+                Model: deployment.Model.Id,
+                Gpu: deployment.Gpu.Id,
+                TensorParallel: deployment.TensorParallel,
+                Scheduler: engine.Scheduler,
+                TimeScale: server.TimeScale,
+                MaxConcurrentUsers: new Core.CostModel.GpuCostModel(deployment).MaxConcurrentUsers(server.ReferenceContextTokens),
+                ExportVllmNames: server.VllmMetrics));
+            var host = new EngineHost(deployment, engine, server.TimeScale, time, metrics, sp.GetRequiredService<ILogger<EngineHost>>());
+            // The snapshot is a command to the engine's loop, read at the model time the scrape arrives; it moves no token.
+            registry.AddBeforeCollectCallback(async _ => metrics.UpdatePool(await host.Engine.SnapshotAsync()));
+            return host;
+        });
+        services.AddSingleton(sp => PromptTokenizers.Create(sp.GetRequiredService<IOptions<ServerOptions>>().Value.Tokenizer));
+        services.AddSingleton(sp =>
         {
-            throw new ConfigurationException($"{section}: {ex.Message}");
-        }
+            var server = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
+            return new TokenText(server.Seed, server.TokenText == "echo");
+        });
+        services.AddSingleton(sp => new FailureInjector(
+            sp.GetRequiredService<IOptions<FailureInjectionOptions>>().Value,
+            sp.GetRequiredService<IOptions<ServerOptions>>().Value.Seed));
+        services.AddHostedService<DrainService>();
+        services.AddHostedService<WarmupService>();
     }
+}
 
-    private static Deployment BuildDeployment(ProfileOptions p)
-    {
-        Deployment deployment;
-        try
-        {
-            deployment = new Deployment
-            {
-                Model = ProfileCatalog.ResolveModel(p.Model),
-                Gpu = ProfileCatalog.ResolveGpu(p.Gpu),
-                Efficiency = new Efficiency { PrefillComputeUtilization = p.PrefillUtilization, DecodeBandwidthUtilization = p.DecodeUtilization },
-                Compression = new KvCompression { LayersKept = p.KvLayers, HeadsKept = p.KvHeads, TokensKept = p.KvTokens, Bits = p.KvBits },
-            };
-        }
-        catch (ProfileException ex)
-        {
-            throw new ConfigurationException($"{ProfileOptions.Section}: {ex.Message}");
-        }
-
-        if (p.TensorParallel is { } tp)
-        {
-            deployment = deployment with { TensorParallel = tp };
-        }
-
-        var errors = deployment.Validate();
-        return errors.Count == 0
-            ? deployment
-            : throw new ConfigurationException(string.Join(Environment.NewLine, errors.Select(e => $"{ProfileOptions.Section}: {e}")));
-    }
+/// <summary>Readiness: NOT_SERVING while the server warms up and while it drains.</summary>
+internal sealed class ReadyCheck(EngineHost host) : IHealthCheck
+{
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+        Task.FromResult(
+            host.IsDraining ? HealthCheckResult.Unhealthy("draining")
+            : host.IsReady ? HealthCheckResult.Healthy()
+            : HealthCheckResult.Unhealthy("warming up"));
 }
 
 /// <summary>

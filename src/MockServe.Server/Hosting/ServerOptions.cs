@@ -1,12 +1,15 @@
 using System.Net;
 
+using MockServe.Core.Profiles;
+
 namespace MockServe.Server.Hosting;
 
-/// <summary>Section <c>MockServe:Server</c>: endpoints, time scale and how requests become tokens.</summary>
+/// <summary>
+/// Section <c>MockServe:Server</c>: endpoints, time scale and how requests become tokens. The defaults are here
+/// and only here; Configuration/Settings.cs gives each property its flag.
+/// </summary>
 public sealed class ServerOptions
 {
-    public const string Section = "MockServe:Server";
-
     /// <summary>gRPC (h2c) port.</summary>
     public int Port { get; set; } = 50051;
 
@@ -46,97 +49,71 @@ public sealed class ServerOptions
     /// <summary>Concurrent HTTP/2 streams per client connection (Kestrel's default is 100).</summary>
     public int MaxStreamsPerConnection { get; set; } = 1000;
 
-    public IEnumerable<string> Validate()
+    public IReadOnlyList<SettingError> Validate()
     {
+        var errors = new List<SettingError>();
         if (Port is < 0 or > 65535)
         {
-            yield return $"Port: must be 0 to 65535, got {Port}";
+            errors.Add(new SettingError(nameof(Port), $"must be 0 to 65535, got {Port}"));
         }
 
         if (MetricsPort is < 0 or > 65535 || (MetricsPort == Port && Port != 0))
         {
-            yield return $"MetricsPort: must be 0 to 65535 and differ from Port {Port}, got {MetricsPort}";
+            errors.Add(new SettingError(nameof(MetricsPort), $"must be 0 to 65535 and differ from the gRPC port {Port}, got {MetricsPort}"));
         }
 
         if (!IPAddress.TryParse(BindAddress, out _))
         {
-            yield return $"BindAddress: must be an IP address such as 127.0.0.1 or ::1, got '{BindAddress}'";
+            errors.Add(new SettingError(nameof(BindAddress), $"must be an IP address such as 127.0.0.1 or ::1, got '{BindAddress}'"));
         }
 
         if (!(TimeScale > 0 && TimeScale <= 1000))
         {
-            yield return $"TimeScale: must be more than 0 and at most 1000, got {TimeScale}";
+            errors.Add(new SettingError(nameof(TimeScale), $"must be more than 0 and at most 1000, got {TimeScale}"));
         }
 
         if (!(DrainSeconds >= 0 && DrainSeconds <= 3600))
         {
-            yield return $"DrainSeconds: must be 0 to 3600, got {DrainSeconds}";
+            errors.Add(new SettingError(nameof(DrainSeconds), $"must be 0 to 3600, got {DrainSeconds}"));
         }
 
         if (DefaultMaxTokens < 1)
         {
-            yield return $"DefaultMaxTokens: must be at least 1, got {DefaultMaxTokens}";
+            errors.Add(new SettingError(nameof(DefaultMaxTokens), $"must be at least 1, got {DefaultMaxTokens}"));
         }
 
         if (TokenText is not ("pseudo" or "echo"))
         {
-            yield return $"TokenText: must be pseudo or echo, got '{TokenText}'";
+            errors.Add(new SettingError(nameof(TokenText), $"must be pseudo or echo, got '{TokenText}'"));
         }
 
         if (Tokenizer is not ("o200k" or "approx"))
         {
-            yield return $"Tokenizer: must be o200k or approx, got '{Tokenizer}'";
+            errors.Add(new SettingError(nameof(Tokenizer), $"must be o200k or approx, got '{Tokenizer}'"));
         }
 
         if (ReferenceContextTokens < 1)
         {
-            yield return $"ReferenceContextTokens: must be at least 1, got {ReferenceContextTokens}";
+            errors.Add(new SettingError(nameof(ReferenceContextTokens), $"must be at least 1, got {ReferenceContextTokens}"));
         }
 
         if (MaxReceiveMessageBytes < 4096)
         {
-            yield return $"MaxReceiveMessageBytes: must be at least 4096, got {MaxReceiveMessageBytes}";
+            errors.Add(new SettingError(nameof(MaxReceiveMessageBytes), $"must be at least 4096, got {MaxReceiveMessageBytes}"));
         }
 
         if (MaxStreamsPerConnection is < 1 or > 100_000)
         {
-            yield return $"MaxStreamsPerConnection: must be 1 to 100000, got {MaxStreamsPerConnection}";
+            errors.Add(new SettingError(nameof(MaxStreamsPerConnection), $"must be 1 to 100000, got {MaxStreamsPerConnection}"));
         }
+
+        return errors;
     }
-}
-
-/// <summary>Section <c>MockServe:Profile</c>: the served model and GPU group.</summary>
-public sealed class ProfileOptions
-{
-    public const string Section = "MockServe:Profile";
-
-    /// <summary>Model preset id or profile file.</summary>
-    public string Model { get; set; } = Core.Profiles.Presets.DefaultModelId;
-
-    /// <summary>GPU preset id or profile file.</summary>
-    public string Gpu { get; set; } = Core.Profiles.Presets.DefaultGpuId;
-
-    /// <summary>Tensor-parallel degree; the GPU profile's count when unset.</summary>
-    public int? TensorParallel { get; set; }
-
-    public double KvLayers { get; set; } = 1;
-
-    public double KvHeads { get; set; } = 1;
-
-    public double KvTokens { get; set; } = 1;
-
-    public double? KvBits { get; set; }
-
-    public double PrefillUtilization { get; set; } = 1;
-
-    public double DecodeUtilization { get; set; } = 1;
 }
 
 /// <summary>Section <c>MockServe:FailureInjection</c>: failures for client resilience tests, off by default.</summary>
 public sealed class FailureInjectionOptions
 {
-    public const string Section = "MockServe:FailureInjection";
-
     /// <summary>Request metadata key that forces one failure kind on that request.</summary>
     public const string MetadataKey = "x-mockserve-fail";
 
@@ -149,27 +126,30 @@ public sealed class FailureInjectionOptions
     /// <summary>Model seconds a stall holds the stream.</summary>
     public double StallSeconds { get; set; } = 10;
 
-    public IEnumerable<string> Validate()
+    public IReadOnlyList<SettingError> Validate()
     {
+        var errors = new List<SettingError>();
         if (!(Rate >= 0 && Rate <= 1))
         {
-            yield return $"Rate: must be 0 to 1, got {Rate}";
+            errors.Add(new SettingError(nameof(Rate), $"must be 0 to 1, got {Rate}"));
         }
 
         foreach (string kind in Kinds.Where(k => !FailureKinds.All.Contains(k)))
         {
-            yield return $"Kinds: unknown kind '{kind}', expected {string.Join(", ", FailureKinds.All)}";
+            errors.Add(new SettingError(nameof(Kinds), $"unknown kind '{kind}', expected {string.Join(", ", FailureKinds.All)}"));
         }
 
         if (Rate > 0 && Kinds.Count == 0)
         {
-            yield return "Kinds: must name at least one kind when Rate is above 0";
+            errors.Add(new SettingError(nameof(Kinds), "must name at least one kind when the failure rate is above 0"));
         }
 
         if (!(StallSeconds >= 0 && StallSeconds <= 86_400))
         {
-            yield return $"StallSeconds: must be 0 to 86400, got {StallSeconds}";
+            errors.Add(new SettingError(nameof(StallSeconds), $"must be 0 to 86400, got {StallSeconds}"));
         }
+
+        return errors;
     }
 }
 

@@ -15,16 +15,34 @@ public sealed class CliAppTests
     }
 
     [Theory]
-    [InlineData("--time-scale", "-1", "MockServe:Server:TimeScale: must be more than 0 and at most 1000, got -1")]
-    [InlineData("--port", "70000", "MockServe:Server:Port: must be 0 to 65535, got 70000")]
-    [InlineData("--model", "gpt-5", "MockServe:Profile: ")]
-    [InlineData("--scheduler", "fifo", "MockServe:Engine:Scheduler: unknown policy 'fifo'")]
-    public void Serve_BadSetting_FailsNamingTheSettingWithoutServing(string option, string value, string expected)
+    [InlineData("--time-scale", "-1", "error: --time-scale: must be more than 0 and at most 1000, got -1")]
+    [InlineData("--port", "70000", "error: --port: must be 0 to 65535, got 70000")]
+    [InlineData("--model", "gpt-5", "error: --model: unknown model 'gpt-5': not a preset id (yi-34b, ")]
+    [InlineData("--scheduler", "fifo", "error: --scheduler: unknown policy 'fifo', expected one of chunked-prefill, prefill-first")]
+    [InlineData("--drain", "soon", "error: --drain: expected a duration such as 250ms, 5s, 2m or 1h, got 'soon'")]
+    public void Serve_BadSetting_FailsNamingTheFlagWithoutServing(string option, string value, string expected)
     {
         var run = CliRun.Of("serve", option, value);
 
+        Assert.Equal((1, ""), (run.ExitCode, run.Out));
+        Assert.StartsWith(expected, run.Error);
+        Assert.DoesNotContain("   at ", run.Error);
+    }
+
+    [Fact]
+    public void Serve_BadSettingsInThreeSections_ReportsEachOnItsOwnLine()
+    {
+        var run = CliRun.Of("serve", "--time-scale", "0", "--kv-heads", "2", "--max-running", "0");
+
         Assert.Equal(1, run.ExitCode);
-        Assert.Contains(expected, run.Error);
+        Assert.Equal(
+            string.Join(Environment.NewLine, [
+                "error: --time-scale: must be more than 0 and at most 1000, got 0",
+                "error: --kv-heads: must be in (0, 1], got 2",
+                "error: --max-running: must be between 1 and 65536, got 0",
+                "",
+            ]),
+            run.Error);
     }
 
     [Theory]

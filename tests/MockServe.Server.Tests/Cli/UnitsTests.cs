@@ -23,23 +23,4 @@ public sealed class UnitsTests
     {
         Assert.Equal(expected, Units.Seconds(seconds));
     }
-
-    [Theory]
-    [InlineData("50000", 50_000)]
-    [InlineData("50k", 50_000)]
-    [InlineData("1.5M", 1_500_000)]
-    public void TryParse_TokenCount_ReadsSuffixes(string text, long expected)
-    {
-        Assert.True(TokenCountOption.TryParse(text, out long tokens));
-        Assert.Equal(expected, tokens);
-    }
-
-    [Theory]
-    [InlineData("1.5")]
-    [InlineData("ten")]
-    [InlineData("")]
-    public void TryParse_NotAWholeCount_Fails(string text)
-    {
-        Assert.False(TokenCountOption.TryParse(text, out _));
-    }
 }

@@ -1,0 +1,80 @@
+using System.Globalization;
+
+namespace MockServe.Server.Configuration;
+
+/// <summary>
+/// How durations and token counts are written, in a flag, an environment variable or appsettings.json alike:
+/// 250ms, 5s, 2m, 1h, 1d or bare seconds; 50000, 50k or 1.5M tokens.
+/// </summary>
+public static class SettingText
+{
+    private static readonly (string Suffix, double Seconds)[] DurationUnits = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)];
+
+    public static bool TryParseDuration(string text, out double seconds)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        string s = text.Trim().ToLowerInvariant();
+        double scale = 1;
+        foreach (var (suffix, unitSeconds) in DurationUnits)
+        {
+            if (s.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                s = s[..^suffix.Length];
+                scale = unitSeconds;
+                break;
+            }
+        }
+
+        bool ok = double.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double value);
+        seconds = value * scale;
+        return ok && double.IsFinite(seconds);
+    }
+
+    /// <summary>The largest unit that writes <paramref name="seconds"/> as a whole number: 600 is "10m", 30 is "30s".</summary>
+    public static string FormatDuration(double seconds)
+    {
+        for (int i = DurationUnits.Length - 1; i >= 0; i--)
+        {
+            var (suffix, unitSeconds) = DurationUnits[i];
+            double count = seconds / unitSeconds;
+            if (count >= 1 && count == Math.Floor(count))
+            {
+                return $"{count.ToString(CultureInfo.InvariantCulture)}{suffix}";
+            }
+        }
+
+        return $"{seconds.ToString(CultureInfo.InvariantCulture)}s";
+    }
+
+    public static bool TryParseTokenCount(string text, out long tokens)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        tokens = 0;
+        double multiplier = 1;
+        string digits = text.Trim();
+        if (digits.EndsWith('k') || digits.EndsWith('K'))
+        {
+            multiplier = 1e3;
+            digits = digits[..^1];
+        }
+        else if (digits.EndsWith('m') || digits.EndsWith('M'))
+        {
+            multiplier = 1e6;
+            digits = digits[..^1];
+        }
+
+        if (!double.TryParse(digits, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out double value))
+        {
+            return false;
+        }
+
+        double scaled = value * multiplier;
+        if (scaled != Math.Floor(scaled) || scaled is < long.MinValue or > long.MaxValue)
+        {
+            return false;
+        }
+
+        tokens = (long)scaled;
+        return true;
+    }
+}

@@ -1,0 +1,82 @@
+using MockServe.Core.Engine;
+using MockServe.Core.Profiles;
+using MockServe.Server.Hosting;
+
+namespace MockServe.Server.Configuration;
+
+/// <summary>
+/// Every setting, once: its section and options property (hence its key and environment variable), its flag,
+/// how its value is written and what it means. Flags, binding, validation messages and --help all come from
+/// here; the defaults come from the options classes.
+/// </summary>
+public static class Settings
+{
+    public static SettingsSection<ServerOptions> Server { get; } = new SettingsSection<ServerOptions>("MockServe:Server", o => o.Validate())
+        .Add(o => o.Port, "--port", SettingKind.Whole, "N", "gRPC port (h2c), 0 to 65535.")
+        .Add(o => o.MetricsPort, "--metrics-port", SettingKind.Whole, "N", "Port of Prometheus text at /metrics, 0 to 65535, not the gRPC port.")
+        .Add(o => o.BindAddress, "--bind", SettingKind.Text, "IP", "Address both ports bind to.")
+        .Add(o => o.TimeScale, "--time-scale", SettingKind.Number, "F",
+            "Wall seconds per model second, above 0 and at most 1000: 0.01 runs the modelled GPU 100 times faster than life.")
+        .Add(o => o.DrainSeconds, "--drain", SettingKind.Duration, "DURATION", "Wall time streams in flight may take to finish at shutdown, at most 1h.")
+        .Add(o => o.DefaultMaxTokens, "--default-max-tokens", SettingKind.Tokens, "TOKENS", "max_tokens of a request that does not set it.")
+        .Add(o => o.Seed, "--seed", SettingKind.Whole, "S", "Seed of the pseudo-text, the modelled end-of-sequence and failure injection.")
+        .Add(o => o.TokenText, "--token-text", SettingKind.Text, "pseudo|echo", "Generated text: pseudo (seeded words) or echo (the prompt's words).")
+        .Add(o => o.Tokenizer, "--tokenizer", SettingKind.Text, "o200k|approx",
+            "Counting text prompts: o200k (tiktoken's o200k_base) or approx (4 characters a token).")
+        .Add(o => o.ReferenceContextTokens, "--reference-context", SettingKind.Tokens, "TOKENS",
+            "Context length behind mockserve_max_concurrent_users and GetServerInfo's capacity.")
+        .Add(o => o.VllmMetrics, "--vllm-metrics", SettingKind.Switch, "", "Also export vLLM's metric names (vllm:...).")
+        .Add(o => o.MaxReceiveMessageBytes, "--max-receive-message-bytes", SettingKind.Whole, "BYTES",
+            "Largest request message, at least 4096 bytes; 1M tokens of text is about 4 MB.")
+        .Add(o => o.MaxStreamsPerConnection, "--max-streams-per-connection", SettingKind.Whole, "N",
+            "Concurrent HTTP/2 streams per client connection, 1 to 100000.");
+
+    public static SettingsSection<ProfileOptions> Profile { get; } = new SettingsSection<ProfileOptions>("MockServe:Profile", o => o.Validate())
+        .Add(o => o.Model, "--model", SettingKind.Text, "ID|FILE",
+            $"Model: a preset id ({string.Join(", ", Presets.Models.Select(m => m.Id))}) or a profile file (.json, .yaml, .yml).")
+        .Add(o => o.Gpu, "--gpu", SettingKind.Text, "ID|FILE",
+            $"GPU: a preset id ({string.Join(", ", Presets.Gpus.Select(g => g.Id))}) or a profile file (.json, .yaml, .yml).")
+        .Add(o => o.TensorParallel, "--tp", SettingKind.Whole, "N", "Tensor-parallel degree, 1 to 64: GPUs the model is sharded over.",
+            nullMeans: "the GPU profile's gpuCount")
+        .Add(o => o.KvLayers, "--kv-layers", SettingKind.Number, "F", "Fraction of layers that keep a KV cache, in (0, 1].")
+        .Add(o => o.KvHeads, "--kv-heads", SettingKind.Number, "F", "Fraction of KV heads kept, in (0, 1].")
+        .Add(o => o.KvTokens, "--kv-tokens", SettingKind.Number, "F", "Fraction of tokens whose KV is kept, in (0, 1].")
+        .Add(o => o.KvBits, "--kv-bits", SettingKind.Number, "B", "Bits per stored KV element, 1 to 32.",
+            nullMeans: "the model's kvBytesPerElement x 8")
+        .Add(o => o.PrefillUtilization, "--prefill-util", SettingKind.Number, "F", "Fraction of peak FLOP/s a prefill reaches, in (0, 1].")
+        .Add(o => o.DecodeUtilization, "--decode-util", SettingKind.Number, "F", "Fraction of peak HBM bandwidth a decode step reaches, in (0, 1].");
+
+    public static SettingsSection<EngineOptions> Engine { get; } = new SettingsSection<EngineOptions>("MockServe:Engine", o => o.Validate())
+        .Add(o => o.Scheduler, "--scheduler", SettingKind.Text, string.Join('|', SchedulingPolicies.Names),
+            "Scheduling policy: chunked-prefill (decodes first, prompt chunks in the step budget) or prefill-first.")
+        .Add(o => o.Preemption, "--preemption", SettingKind.Text, string.Join('|', PreemptionPolicies.Names),
+            "What happens to a running sequence evicted for lack of HBM: swap (to host DDR) or recompute.")
+        .Add(o => o.SwapEnabled, "--no-swap", SettingKind.InverseSwitch, "", "Drop idle sessions' KV under pressure instead of swapping it to host DDR.")
+        .Add(o => o.BlockSize, "--block-size", SettingKind.Tokens, "TOKENS", "Tokens per paged KV block, 1 to 1024.")
+        .Add(o => o.MaxBatchedTokens, "--max-batched-tokens", SettingKind.Tokens, "TOKENS", "Token budget of one step (vLLM's max_num_batched_tokens).")
+        .Add(o => o.MaxRunning, "--max-running", SettingKind.Whole, "N", "Sequences running at once (vLLM's max_num_seqs), 1 to 65536.")
+        .Add(o => o.MaxWaiting, "--max-waiting", SettingKind.Whole, "N", "Requests that may wait for admission; one more is refused at once.")
+        .Add(o => o.SessionTtlSeconds, "--session-ttl", SettingKind.Duration, "DURATION", "Model time an idle session's KV is kept.");
+
+    public static SettingsSection<FailureInjectionOptions> FailureInjection { get; } =
+        new SettingsSection<FailureInjectionOptions>("MockServe:FailureInjection", o => o.Validate())
+        .Add(o => o.Rate, "--failure-rate", SettingKind.Number, "F", "Fraction of requests that fail on purpose, 0 to 1.")
+        .Add(o => o.Kinds, "--failure-kinds", SettingKind.List, "KIND",
+            $"Failure kinds drawn from: {string.Join(", ", FailureKinds.All)} (refuse: UNAVAILABLE before start; abort: INTERNAL mid-stream; stall: a pause mid-stream).")
+        .Add(o => o.StallSeconds, "--stall", SettingKind.Duration, "DURATION", "Model time an injected stall holds a stream.");
+
+    /// <summary>Every section, in the order --help lists them.</summary>
+    public static IReadOnlyList<SettingsSection> All { get; } = [Server, Profile, Engine, FailureInjection];
+
+    /// <summary>Registers <paramref name="sections"/>: binding from <see cref="IConfiguration"/>, validator, ValidateOnStart.</summary>
+    public static IServiceCollection AddTo(IServiceCollection services, IEnumerable<SettingsSection> sections)
+    {
+        ArgumentNullException.ThrowIfNull(sections);
+        foreach (var section in sections)
+        {
+            section.AddTo(services);
+        }
+
+        return services;
+    }
+}

@@ -1,6 +1,7 @@
 using System.CommandLine;
 
 using MockServe.Core.CostModel;
+using MockServe.Core.Engine;
 using MockServe.Core.Profiles;
 using MockServe.Server.Configuration;
 
@@ -42,20 +43,11 @@ internal static class EstimateCommand
 
             long contextTokens = parseResult.GetValue(context);
             long decode = parseResult.GetValue(decodeTokens);
-            int maxContext = built.Model.MaxContext;
-            if (contextTokens < 1 || contextTokens > maxContext)
+            // The same limits as the Estimate RPC's, named as flags here.
+            if (RequestLimits.CheckEstimate(built.Model, contextTokens, decode) is { } error)
             {
-                return CliApp.Fail(
-                    parseResult,
-                    $"{context.Name}: must be between 1 and {built.Model.Id}'s maxContext {maxContext}, got {contextTokens}");
-            }
-
-            // The decode loop prices every token separately, so an unbounded count would hang the command.
-            if (decode < 1 || decode > maxContext)
-            {
-                return CliApp.Fail(
-                    parseResult,
-                    $"{decodeTokens.Name}: must be between 1 and {built.Model.Id}'s maxContext {maxContext}, got {decode}");
+                string flag = error.Field == RequestLimits.ContextTokens ? context.Name : decodeTokens.Name;
+                return CliApp.Fail(parseResult, $"{flag}: {error.Problem}");
             }
 
             Write(CliApp.Out(parseResult), built, contextTokens, decode, parseResult.GetValue(format));

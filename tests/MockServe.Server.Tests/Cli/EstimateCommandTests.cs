@@ -131,7 +131,7 @@ public sealed class EstimateCommandTests : IDisposable
         Assert.NotEqual(0, run.ExitCode);
         Assert.Equal("", run.Out);
         Assert.Equal(
-            "error: --context: must be between 1 and mixtral-8x7b's maxContext 32768, got 40000" + Environment.NewLine,
+            "error: --context: must be between 1 and mixtral-8x7b's context of 32768 tokens, got 40000" + Environment.NewLine,
             run.Error);
     }
 
@@ -141,7 +141,16 @@ public sealed class EstimateCommandTests : IDisposable
         var run = CliRun.Of("estimate", "--context", "0");
 
         Assert.NotEqual(0, run.ExitCode);
-        Assert.Contains("--context: must be between 1 and yi-34b's maxContext 200000, got 0", run.Error);
+        Assert.Contains("--context: must be between 1 and yi-34b's context of 200000 tokens, got 0", run.Error);
+    }
+
+    [Fact]
+    public void Estimate_DecodeTokensBeyondTheContext_FailsWithTheRpcsRule()
+    {
+        var run = CliRun.Of("estimate", "--decode-tokens", "200001");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Contains("--decode-tokens: must be between 1 and yi-34b's context of 200000 tokens, got 200001", run.Error);
     }
 
     [Fact]

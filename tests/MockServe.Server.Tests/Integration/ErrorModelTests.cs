@@ -60,6 +60,20 @@ public class ErrorModelTests
         Assert.Contains("yi-34b", ex.Status.Detail);
     }
 
+    [Theory]
+    [InlineData(0L, 0L, "context_tokens: must be between 1 and yi-34b's context of 200000 tokens, got 0")]
+    [InlineData(200_001L, 0L, "context_tokens: must be between 1 and yi-34b's context of 200000 tokens, got 200001")]
+    [InlineData(1000L, 200_001L, "decode_tokens: must be between 1 and yi-34b's context of 200000 tokens, got 200001")]
+    public async Task Estimate_CountsBeyondTheModel_InvalidArgumentWithTheCliRule(long context, long decode, string message)
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => server.Client.EstimateAsync(new EstimateRequest { ContextTokens = context, DecodeTokens = decode }).ResponseAsync);
+
+        Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
+        Assert.Equal(message, ex.Status.Detail);
+    }
+
     [Fact]
     public async Task Estimate_Default_IsTheCostModelOfTheServedDeployment()
     {

@@ -30,6 +30,12 @@ public sealed class EngineLoop : IRequestControl, IDisposable
     private readonly ITimer _timer;
     private readonly Thread _thread;
     private long _faults;
+
+    // 1 while the loop is going to sleep: only then does a post or the timer pay for signalling the event.
+    private int _sleeping;
+
+    // The due time the timer is set for; NaN once it has fired (an early fire must not leave the loop asleep).
+    private double _armedDue = double.NaN;
     private volatile bool _stopping;
     private volatile bool _stopped;
 
@@ -53,7 +59,7 @@ public sealed class EngineLoop : IRequestControl, IDisposable
         _onFault = onFault;
         _engine = new InferenceEngine(deployment, options, _clock, observer) { OnObserverFault = Fault };
         _engine.Control = this;
-        _timer = time.CreateTimer(static state => ((ManualResetEventSlim)state!).Set(), _wake, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _timer = time.CreateTimer(static state => ((EngineLoop)state!).OnTimer(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _start = time.GetTimestamp();
         _thread = new Thread(Run) { IsBackground = true, Name = "mockserve-engine" };
         _thread.Start();
@@ -160,14 +166,30 @@ public sealed class EngineLoop : IRequestControl, IDisposable
             return;
         }
 
-        _wake.Set();
+        Wake();
+    }
+
+    private void OnTimer()
+    {
+        Volatile.Write(ref _armedDue, double.NaN);
+        Wake();
+    }
+
+    private void Wake()
+    {
+        // This compare-exchange (after the enqueue or the timer's write) and the loop's exchange (before its last
+        // look at the inbox and the timer) are both full fences: either the loop sees the work, or this sees it
+        // going to sleep and wakes it.
+        if (Interlocked.CompareExchange(ref _sleeping, 0, 1) == 1)
+        {
+            _wake.Set();
+        }
     }
 
     private void Run()
     {
         while (!_stopping)
         {
-            _wake.Reset();
             while (_inbox.TryDequeue(out var command))
             {
                 // A command never lands before what the loop has already run: model time only moves forward.
@@ -176,21 +198,35 @@ public sealed class EngineLoop : IRequestControl, IDisposable
             }
 
             RunUntil(Now);
-            if (_clock.NextDue is { } due)
+            if (_clock.NextDue is { } nextDue)
             {
-                TimeSpan delay = ToWall(due - Now);
+                TimeSpan delay = ToWall(nextDue - Now);
                 if (delay <= TimeSpan.Zero)
                 {
                     continue;
                 }
 
-                _timer.Change(delay, Timeout.InfiniteTimeSpan);
+                if (nextDue != Volatile.Read(ref _armedDue))
+                {
+                    Volatile.Write(ref _armedDue, nextDue);
+                    _timer.Change(delay, Timeout.InfiniteTimeSpan);
+                }
             }
 
-            if (_inbox.IsEmpty)
+            _wake.Reset();
+            Interlocked.Exchange(ref _sleeping, 1);
+
+            // Work may have come while the timer was set: a command, the timer firing (early), or the clock passing
+            // the due time before the timer was set (it then fires a whole delay late).
+            bool due = _clock.NextDue is { } next && (next <= Now || double.IsNaN(Volatile.Read(ref _armedDue)));
+            if (!_inbox.IsEmpty || _stopping || due)
             {
-                _wake.Wait();
+                Volatile.Write(ref _sleeping, 0);
+                continue;
             }
+
+            _wake.Wait();
+            Volatile.Write(ref _sleeping, 0);
         }
 
         _stopped = true;

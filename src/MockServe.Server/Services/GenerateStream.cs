@@ -25,6 +25,7 @@ internal sealed class GenerateStream(
     long target,
     string? failure,
     double stallSeconds,
+    bool logRequests,
     ILogger logger)
 {
     private readonly string _requestId = handle.Request.RequestId;
@@ -36,7 +37,8 @@ internal sealed class GenerateStream(
         var chunkText = new StringBuilder();
         long sent = 0;
         bool stopped = false;
-        while (await reader.WaitToReadAsync(ct))
+        // No token on the wait: whatever cancels the call cancels the request, and its end completes the reader.
+        while (await reader.WaitToReadAsync(CancellationToken.None))
         {
             var chunk = new TokenChunk();
             RequestResult? result = null;
@@ -82,7 +84,7 @@ internal sealed class GenerateStream(
             if (failNow && failure == FailureKinds.Abort)
             {
                 handle.Cancel();
-                Log.RequestEnded(logger, _requestId, $"injected abort after {sent} tokens");
+                LogEnded($"injected abort after {sent} tokens");
                 throw new RpcException(new Status(StatusCode.Internal, $"injected failure (abort): the stream broke after {sent} tokens"));
             }
 
@@ -102,11 +104,21 @@ internal sealed class GenerateStream(
         throw new RpcException(new Status(StatusCode.Internal, $"request {_requestId}: the engine ended the stream without a result"));
     }
 
+    private void LogEnded(string reason)
+    {
+        if (logRequests)
+        {
+            Log.RequestEnded(logger, _requestId, reason);
+        }
+    }
+
     private async Task CompleteAsync(RequestResult result, long sent, IServerStreamWriter<GenerateResponse> writer, CancellationToken ct)
     {
         if (result.FinishReason == Core.Engine.FinishReason.Cancelled)
         {
-            Log.RequestEnded(logger, _requestId, "aborted by Abort or CloseSession");
+            // The client went away (or its deadline passed): nobody is left to tell.
+            ct.ThrowIfCancellationRequested();
+            LogEnded("aborted by Abort or CloseSession");
             throw new RpcException(new Status(StatusCode.Cancelled, $"request {_requestId} was aborted (Abort or CloseSession) after {sent} tokens"));
         }
 
@@ -124,6 +136,11 @@ internal sealed class GenerateStream(
             Timing = result.ToTiming(),
         };
         await writer.WriteAsync(new GenerateResponse { RequestId = _requestId, Complete = complete }, ct);
+        if (!logRequests)
+        {
+            return;
+        }
+
         Log.RequestFinished(
             logger, _requestId, handle.Request.SessionId ?? "", finish.ToString().ToLowerInvariant(), result.PromptTokens, result.CachedTokens,
             result.CacheState.ToString().ToLowerInvariant(), sent, result.TimeToFirstToken, result.QueueSeconds, result.SwapInSeconds,

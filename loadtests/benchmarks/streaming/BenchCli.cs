@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 
 using MockServe.Benchmarks.Streaming.Baseline;
+using MockServe.Benchmarks.Streaming.ColdStart;
 using MockServe.Benchmarks.Streaming.Load;
 using MockServe.Benchmarks.Streaming.Report;
 using MockServe.Benchmarks.Streaming.ScrapeCheck;
@@ -11,7 +12,7 @@ namespace MockServe.Benchmarks.Streaming;
 /// <summary>
 /// The streaming benchmark's command line: a bare gRPC server to compare the mock against (<c>baseline</c>), the
 /// closed-loop load driver (<c>client</c>), the metrics-scrape interference check (<c>scrape-check</c>) and the
-/// side-by-side table <c>run.sh</c> prints (<c>report</c>).
+/// side-by-side table <c>run.sh</c> prints (<c>report</c>), and the first requests after a start (<c>cold-start</c>).
 /// </summary>
 internal static class BenchCli
 {
@@ -25,6 +26,7 @@ internal static class BenchCli
         root.Subcommands.Add(ClientCommand.Create());
         root.Subcommands.Add(ScrapeCheckCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(ColdStartCommand.Create());
         return root.Parse(args).Invoke();
     }
 

@@ -27,6 +27,8 @@ public static class Settings
             "Context length behind mockserve_max_concurrent_users and GetServerInfo's capacity.")
         .Add(o => o.VllmMetrics, "--vllm-metrics", SettingKind.Switch, "", "Also export vLLM's metric names (vllm:...).")
         .Add(o => o.LogRequests, "--log-requests", SettingKind.Switch, "", "Log one line per finished request with its timing breakdown.")
+        .Add(o => o.Warmup, "--no-warmup", SettingKind.InverseSwitch, "",
+            "Report ready at once, without calling the server first: the first requests then reach clients tens of ms late.")
         .Add(o => o.MaxReceiveMessageBytes, "--max-receive-message-bytes", SettingKind.Whole, "BYTES",
             "Largest request message, at least 4096 bytes; 1M tokens of text is about 4 MB.")
         .Add(o => o.MaxStreamsPerConnection, "--max-streams-per-connection", SettingKind.Whole, "N",

@@ -29,9 +29,9 @@ internal sealed partial class WarmupService(EngineHost host, IOptions<ServerOpti
     public async Task StartedAsync(CancellationToken cancellationToken)
     {
         var server = options.Value;
-        if (server.Port == 0)
+        if (!server.Warmup || server.Port == 0)
         {
-            // An ephemeral port is only known to Kestrel; without it there is nothing to call.
+            // Switched off, or an ephemeral port that only Kestrel knows: there is nothing to call.
             host.EndWarmup(warmedUp: false);
             return;
         }

@@ -104,6 +104,18 @@ public partial class MetricsScrapeTests
     }
 
     [Fact]
+    public async Task Start_WarmupOff_ReadyAtOnceWithoutWarmingUp()
+    {
+        await using var server = await TestServer.StartAsync(("Server:Warmup", "false"));
+
+        var ready = await new Grpc.Health.V1.Health.HealthClient(server.Channel)
+            .CheckAsync(new Grpc.Health.V1.HealthCheckRequest { Service = "mockserve.v1.InferenceService" });
+
+        Assert.False(server.Host.IsWarm);
+        Assert.Equal(Grpc.Health.V1.HealthCheckResponse.Types.ServingStatus.Serving, ready.Status);
+    }
+
+    [Fact]
     public async Task Generate_WarmupKeyAfterStart_IsServedAndCountedLikeAnyRequest()
     {
         await using var server = await TestServer.StartAsync();

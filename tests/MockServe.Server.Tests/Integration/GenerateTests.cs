@@ -48,7 +48,9 @@ public class GenerateTests
     public async Task Generate_ClientWallTime_FollowsModelTimeAtTheTimeScale()
     {
         // Scale 0.1: a 20K prefill of 5.51 model seconds takes 0.55 s of wall time, 59 decode steps of about
-        // 36 ms take about 0.21 s more; a formula off by a factor of two would miss these bounds.
+        // 36 ms take about 0.21 s more. The fake-clock tests check the exact times and the scale; this one checks
+        // the system clock's path end to end, with bounds that hold beside CPU burners on 2 cores (a busy machine
+        // delays a token by up to about a second, never makes it early): a scale off by 10 misses them.
         await using var server = await TestServer.StartAsync(("Server:TimeScale", "0.1"));
         double ttftModel = YiOnA100.Prefill(20_000, 0);
         double lastModel = ttftModel + Enumerable.Range(0, 59).Sum(k => YiOnA100.Decode(20_000 + k));
@@ -59,8 +61,8 @@ public class GenerateTests
 
         double ttftWall = run.Chunks[0].WallSeconds;
         double lastWall = run.Chunks[^1].WallSeconds;
-        Assert.True(ttftWall >= ttftModel * 0.1 && ttftWall <= (ttftModel * 0.1 * 1.3) + 0.2, $"TTFT {ttftWall} s wall for {ttftModel} model s");
-        Assert.True(lastWall >= lastModel * 0.1 && lastWall <= (lastModel * 0.1 * 1.3) + 0.2, $"last token {lastWall} s wall for {lastModel} model s");
+        Assert.True(ttftWall >= ttftModel * 0.1 && ttftWall <= (ttftModel * 0.1 * 3) + 2, $"TTFT {ttftWall} s wall for {ttftModel} model s");
+        Assert.True(lastWall >= lastModel * 0.1 && lastWall <= (lastModel * 0.1 * 3) + 2, $"last token {lastWall} s wall for {lastModel} model s");
         // No chunk leaves before its last token is due. (How late chunks are depends on the machine's load: a late
         // timer delays some, and the schedule then catches up without stretching model time.)
         double earliest = run.Chunks.Min(c => c.WallSeconds - (c.Chunk.TokenOffsets[^1].ToTimeSpan().TotalSeconds * 0.1));

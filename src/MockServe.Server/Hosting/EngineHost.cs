@@ -26,6 +26,7 @@ public sealed partial class EngineHost : IDisposable
     private readonly ILogger _logger;
     private TaskCompletionSource? _drained;
     private EngineLane? _warmup;
+    private bool _ready;
     private int _inFlight;
 
     public EngineHost(
@@ -55,7 +56,7 @@ public sealed partial class EngineHost : IDisposable
     public ServerMetrics Metrics { get; }
 
     /// <summary>True once the warm-up has run: readiness reports SERVING (until draining).</summary>
-    public bool IsReady { get; private set; }
+    public bool IsReady => Volatile.Read(ref _ready);
 
     /// <summary>True when the warm-up calls all went through, so the first real request finds its code compiled.</summary>
     public bool IsWarm { get; private set; }
@@ -115,7 +116,7 @@ public sealed partial class EngineHost : IDisposable
     {
         Interlocked.Exchange(ref _warmup, null)?.Engine.Dispose();
         IsWarm = warmedUp;
-        IsReady = true;
+        Volatile.Write(ref _ready, true);
     }
 
     public void Dispose()

@@ -65,12 +65,6 @@ public sealed partial class InferenceEngine : IRequestControl
 
     public double BlockBytes => _kv.BlockBytes;
 
-    /// <summary>Tokens of KV the HBM pool holds when full (token compression applied).</summary>
-    public long HbmCapacityTokens => Limits.HbmCapacityTokens;
-
-    /// <summary>Exceptions observers have thrown; each was caught and the engine went on.</summary>
-    public long ObserverFaults { get; private set; }
-
     /// <summary>Told of every exception an observer throws, after it was caught; must not throw itself.</summary>
     public Action<Exception>? OnObserverFault { get; set; }
 
@@ -183,31 +177,10 @@ public sealed partial class InferenceEngine : IRequestControl
 
     void IRequestControl.Stop(RequestHandle handle) => Stop(handle.Sequence!);
 
-    internal bool Cancel(Sequence seq)
-    {
-        Reap();
-        if (seq.State == SequenceState.Done)
-        {
-            return false;
-        }
+    internal bool Cancel(Sequence seq) => End(seq, FinishReason.Cancelled);
 
-        Finish(seq, FinishReason.Cancelled);
-        TryStartStep();
-        return true;
-    }
-
-    internal bool Stop(Sequence seq)
-    {
-        Reap();
-        if (seq.State == SequenceState.Done)
-        {
-            return false;
-        }
-
-        Finish(seq, seq.State == SequenceState.Running && seq.Generated > 0 ? FinishReason.Stop : FinishReason.Cancelled);
-        TryStartStep();
-        return true;
-    }
+    internal bool Stop(Sequence seq) =>
+        End(seq, seq.State == SequenceState.Running && seq.Generated > 0 ? FinishReason.Stop : FinishReason.Cancelled);
 
     // ---- Sessions. ----
 
@@ -276,10 +249,20 @@ public sealed partial class InferenceEngine : IRequestControl
         }
     }
 
-    private void Fault(Exception ex)
+    private void Fault(Exception ex) => OnObserverFault?.Invoke(ex);
+
+    /// <summary>Ends a request in flight with <paramref name="reason"/>; false when it has already ended.</summary>
+    private bool End(Sequence seq, FinishReason reason)
     {
-        ObserverFaults++;
-        OnObserverFault?.Invoke(ex);
+        Reap();
+        if (seq.State == SequenceState.Done)
+        {
+            return false;
+        }
+
+        Finish(seq, reason);
+        TryStartStep();
+        return true;
     }
 
     private sealed class NullObserver : IEngineObserver

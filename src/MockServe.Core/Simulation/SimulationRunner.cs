@@ -55,11 +55,11 @@ public sealed class SimulationRunner : IEngineObserver
         _random = new Random(workload.Seed);
         _trace = trace;
         Engine = new InferenceEngine(deployment, engineOptions, _clock, this);
-        _maxPrompt = Math.Min(deployment.Model.MaxContext, Engine.HbmCapacityTokens) - workload.OutputTokens;
+        _maxPrompt = Math.Min(deployment.Model.MaxContext, Engine.Limits.HbmCapacityTokens) - workload.OutputTokens;
         if (workload.ContextTokens > _maxPrompt)
         {
             throw new ArgumentException(
-                $"--context: {workload.ContextTokens} tokens plus {workload.OutputTokens} output tokens do not fit: the model's context is {deployment.Model.MaxContext} and the HBM left for KV holds {Engine.HbmCapacityTokens} tokens",
+                $"--context: {workload.ContextTokens} tokens plus {workload.OutputTokens} output tokens do not fit: the model's context is {deployment.Model.MaxContext} and the HBM left for KV holds {Engine.Limits.HbmCapacityTokens} tokens",
                 nameof(workload));
         }
 

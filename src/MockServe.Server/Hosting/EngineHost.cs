@@ -96,7 +96,8 @@ public sealed partial class EngineHost : IDisposable
     }
 
     /// <summary>The lane a call takes: the warm-up lane for a call marked <see cref="WarmupKey"/> during the warm-up, else the server's.</summary>
-    public EngineLane LaneFor(bool warmupCall) => warmupCall && Volatile.Read(ref _warmup) is { } warmup ? warmup : Main;
+    public EngineLane LaneFor(Grpc.Core.Metadata headers) =>
+        headers.GetValue(WarmupKey) is not null && Volatile.Read(ref _warmup) is { } warmup ? warmup : Main;
 
     /// <summary>
     /// Opens the warm-up lane: an engine like the served one, fast and with metrics on a registry nobody scrapes, so
@@ -134,7 +135,7 @@ public sealed partial class EngineHost : IDisposable
     {
         Metrics.CountEngineFault();
         // A faulty observer may throw on every token: log the 1st, 10th, 100th... so the log stays readable.
-        long count = Engine?.Faults ?? 1;
+        long count = Engine.Faults;
         if (IsPowerOfTen(count))
         {
             LogFault(_logger, count, ex);

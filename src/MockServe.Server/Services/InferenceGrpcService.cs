@@ -38,8 +38,7 @@ internal sealed class InferenceGrpcService(
 
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
-        bool warmup = context.RequestHeaders.GetValue(EngineHost.WarmupKey) is not null;
-        var lane = host.LaneFor(warmup);
+        var lane = host.LaneFor(context.RequestHeaders);
         var (engine, metrics) = (lane.Engine, lane.Metrics);
         if (host.IsDraining)
         {
@@ -142,7 +141,7 @@ internal sealed class InferenceGrpcService(
 
     public override async Task<GetServerInfoResponse> GetServerInfo(GetServerInfoRequest request, ServerCallContext context)
     {
-        var engine = host.LaneFor(context.RequestHeaders.GetValue(EngineHost.WarmupKey) is not null).Engine;
+        var engine = host.LaneFor(context.RequestHeaders).Engine;
         var cost = engine.CostModel;
         var deployment = host.Deployment;
         var pool = await engine.SnapshotAsync();

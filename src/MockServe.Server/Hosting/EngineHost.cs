@@ -23,6 +23,7 @@ public sealed partial class EngineHost : IDisposable
     private const double WarmupTimeScale = 0.001;
 
     private readonly object _drainGate = new();
+    private readonly CancellationTokenSource _drainEnded = new();
     private readonly ILogger _logger;
     private TaskCompletionSource? _drained;
     private EngineLane? _warmup;
@@ -66,6 +67,9 @@ public sealed partial class EngineHost : IDisposable
 
     public int InFlight => Volatile.Read(ref _inFlight);
 
+    /// <summary>Cancelled when the drain's time is up: every stream still open then ends with UNAVAILABLE.</summary>
+    public CancellationToken DrainEnded => _drainEnded.Token;
+
     public void StreamStarted() => Interlocked.Increment(ref _inFlight);
 
     public void StreamEnded()
@@ -94,6 +98,9 @@ public sealed partial class EngineHost : IDisposable
             return _drained.Task;
         }
     }
+
+    /// <summary>Ends the drain's grace: the streams still open end now, each with the tokens it had sent.</summary>
+    public void EndDrain() => _drainEnded.Cancel();
 
     /// <summary>The lane a call takes: the warm-up lane for a call marked <see cref="WarmupKey"/> during the warm-up, else the server's.</summary>
     public EngineLane LaneFor(Grpc.Core.Metadata headers) =>
@@ -124,6 +131,7 @@ public sealed partial class EngineHost : IDisposable
     {
         Interlocked.Exchange(ref _warmup, null)?.Engine.Dispose();
         Engine.Dispose();
+        _drainEnded.Dispose();
     }
 
     private ServerMetricsInfo WarmupInfo => new("", Deployment.Model.Id, Deployment.Gpu.Id, Deployment.TensorParallel, Engine.SchedulerName, WarmupTimeScale, 0, ExportVllmNames: true);

@@ -73,7 +73,8 @@ public static class MockServeApp
         services.AddOptions<HostOptions>().Configure<IStartupValidator, IOptions<ServerOptions>>((o, validator, server) =>
         {
             validator.Validate();
-            o.ShutdownTimeout = TimeSpan.FromSeconds(server.Value.DrainSeconds + 5);
+            // The drain ends every stream at DrainSeconds; the second after it is for ending them and closing connections.
+            o.ShutdownTimeout = TimeSpan.FromSeconds(server.Value.DrainSeconds + 1);
         });
         services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>((k, options) =>
         {
@@ -180,10 +181,13 @@ internal sealed class ReadyCheck(EngineHost host) : IHealthCheck
 
 /// <summary>
 /// At shutdown, before any service stops (Kestrel included): refuse new requests, report NOT_SERVING, and wait
-/// for the streams in flight, at most DrainSeconds.
+/// for the streams in flight, at most DrainSeconds. Streams still open then end with UNAVAILABLE, each after the
+/// tokens it had, so that no client is cut off by a connection reset when Kestrel stops.
 /// </summary>
 internal sealed class DrainService(EngineHost host, IOptions<ServerOptions> options, ILogger<DrainService> logger) : IHostedLifecycleService
 {
+    private static readonly TimeSpan EndGrace = TimeSpan.FromMilliseconds(500);
+
     public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
     public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
@@ -204,5 +208,12 @@ internal sealed class DrainService(EngineHost host, IOptions<ServerOptions> opti
 
         var drained = host.BeginDrain();
         await Task.WhenAny(drained, Task.Delay(TimeSpan.FromSeconds(seconds), host.Time, cancellationToken));
+        if (!drained.IsCompleted)
+        {
+            Log.DrainEnded(logger, host.InFlight, seconds);
+            host.EndDrain();
+            // Ending a stream is a write of its status: a moment, unless a client stopped reading (then Kestrel cuts it).
+            await Task.WhenAny(drained, Task.Delay(EndGrace, host.Time, cancellationToken));
+        }
     }
 }

@@ -14,7 +14,8 @@ namespace MockServe.Server.Services;
 /// <summary>
 /// The one writer of a Generate response stream: reads the request's events from its handle and sends every token
 /// that is due as one message, then the completion. Injected aborts and stalls act at half the target length; a
-/// stop sequence ends the turn early, as end-of-sequence would.
+/// stop sequence ends the turn early, as end-of-sequence would. When the server's drain runs out, the stream ends
+/// with UNAVAILABLE after the tokens already sent.
 /// </summary>
 internal sealed class GenerateStream(
     EngineLane lane,
@@ -30,15 +31,36 @@ internal sealed class GenerateStream(
 {
     private readonly string _requestId = handle.Request.RequestId;
 
-    public async Task RunAsync(IServerStreamWriter<GenerateResponse> writer, CancellationToken ct)
+    private long _sent;
+
+    /// <param name="writer">The response stream.</param>
+    /// <param name="ct">The call's token: the client went away or its deadline passed.</param>
+    /// <param name="drainEnded">The server's drain is over: end now.</param>
+    public async Task RunAsync(IServerStreamWriter<GenerateResponse> writer, CancellationToken ct, CancellationToken drainEnded)
+    {
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, drainEnded);
+        try
+        {
+            await StreamAsync(writer, ct, either.Token);
+        }
+        catch (OperationCanceledException) when (drainEnded.IsCancellationRequested && !ct.IsCancellationRequested)
+        {
+            handle.Cancel();
+            LogEnded($"drain over after {_sent} tokens");
+            throw new RpcException(new Status(StatusCode.Unavailable, $"server shutting down: its drain ended before request {_requestId} finished, after {_sent} tokens"));
+        }
+    }
+
+    /// <param name="ct">The call's token, for writes: cancelling a write resets the HTTP/2 stream, so the drain never does.</param>
+    /// <param name="wait">The call's token or the drain's end, for waits.</param>
+    private async Task StreamAsync(IServerStreamWriter<GenerateResponse> writer, CancellationToken ct, CancellationToken wait)
     {
         long failAt = failure is FailureKinds.Abort or FailureKinds.Stall ? Math.Max(1, target / 2) : -1;
         var reader = handle.Events;
         var chunkText = new StringBuilder();
-        long sent = 0;
         bool stopped = false;
-        // No token on the wait: whatever cancels the call cancels the request, and its end completes the reader.
-        while (await reader.WaitToReadAsync(CancellationToken.None))
+        // The call's own cancellation cancels the request, whose end completes the reader; the drain's end does not.
+        while (await reader.WaitToReadAsync(wait))
         {
             var chunk = new TokenChunk();
             RequestResult? result = null;
@@ -61,8 +83,8 @@ internal sealed class GenerateStream(
                 chunk.TokenIds.Add(text.Next(chunkText));
                 chunk.TokenOffsets.Add(ProtoMapping.Seconds(item.Time - handle.ArrivalTime));
                 oldest = double.IsNaN(oldest) ? item.Time : oldest;
-                sent++;
-                failNow = sent == failAt;
+                _sent++;
+                failNow = _sent == failAt;
                 if (stops.TryCut(chunkText))
                 {
                     // The stop sequence ends the turn as end-of-sequence would: the session keeps its KV.
@@ -76,7 +98,7 @@ internal sealed class GenerateStream(
                 chunk.Text = chunkText.ToString();
                 chunkText.Clear();
                 stops.Sent(chunk.Text);
-                chunk.CompletionTokens = sent;
+                chunk.CompletionTokens = _sent;
                 lane.Metrics.ObserveStreamLag(lane.Engine.Now - oldest);
                 await writer.WriteAsync(new GenerateResponse { RequestId = _requestId, Chunk = chunk }, ct);
             }
@@ -84,19 +106,19 @@ internal sealed class GenerateStream(
             if (failNow && failure == FailureKinds.Abort)
             {
                 handle.Cancel();
-                LogEnded($"injected abort after {sent} tokens");
-                throw new RpcException(new Status(StatusCode.Internal, $"injected failure (abort): the stream broke after {sent} tokens"));
+                LogEnded($"injected abort after {_sent} tokens");
+                throw new RpcException(new Status(StatusCode.Internal, $"injected failure (abort): the stream broke after {_sent} tokens"));
             }
 
             if (failNow && failure == FailureKinds.Stall)
             {
                 // The engine goes on producing; the client sees nothing until the stall ends, then the backlog at once.
-                await Task.Delay(lane.Engine.ToWall(stallSeconds), time, ct);
+                await Task.Delay(lane.Engine.ToWall(stallSeconds), time, wait);
             }
 
             if (result is not null)
             {
-                await CompleteAsync(result, sent, writer, ct);
+                await CompleteAsync(result, _sent, writer, ct);
                 return;
             }
         }

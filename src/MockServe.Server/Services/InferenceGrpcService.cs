@@ -102,7 +102,7 @@ internal sealed class InferenceGrpcService(
             using var cancel = context.CancellationToken.Register(handle.Cancel);
             var stream = new GenerateStream(
                 lane, host.Time, handle, text, new StopSequenceMatcher(request.Stop), target, failure, failureOptions.Value.StallSeconds, _server.LogRequests, logger);
-            await stream.RunAsync(responseStream, context.CancellationToken);
+            await stream.RunAsync(responseStream, context.CancellationToken, host.DrainEnded);
         }
         finally
         {

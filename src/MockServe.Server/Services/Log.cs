@@ -19,4 +19,7 @@ internal static partial class Log
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "draining: {InFlight} streams in flight, waiting up to {Seconds} s")]
     public static partial void Draining(ILogger logger, int inFlight, double seconds);
+
+    [LoggerMessage(EventId = 5, Level = LogLevel.Warning, Message = "drain over after {Seconds} s: ending {InFlight} streams still open with UNAVAILABLE")]
+    public static partial void DrainEnded(ILogger logger, int inFlight, double seconds);
 }

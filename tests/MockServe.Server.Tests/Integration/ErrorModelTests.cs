@@ -175,6 +175,41 @@ public class ErrorModelTests
     }
 
     [Fact]
+    public async Task Shutdown_StreamOutlastsTheDrain_EndsUnavailableAfterTheTokensItGot()
+    {
+        var server = await TestServer.StartOnFakeClockAsync(("Server:DrainSeconds", "2"));
+        using var call = server.Client.Generate(new GenerateRequest { RequestId = "long", PromptTokens = 2000, MaxTokens = 50_000, IgnoreEos = true });
+        long received = 0;
+        var reading = Task.Run(async () =>
+        {
+            await foreach (var message in call.ResponseStream.ReadAllAsync())
+            {
+                Volatile.Write(ref received, message.Chunk.CompletionTokens);
+            }
+
+            return received;
+        });
+        // Model time for the prefill and some decode steps, so that tokens reach the client before the drain begins.
+        for (int i = 0; i < 100 && Volatile.Read(ref received) == 0; i++)
+        {
+            server.Fake.Advance(TimeSpan.FromSeconds(0.25));
+            await Task.Delay(20);
+        }
+
+        var stopping = server.App.StopAsync();
+        await WaitFor(() => server.Host.IsDraining);
+        // The drain waits 2 s of the server's clock; 50,000 tokens take far longer, so the drain's end ends the stream.
+        var ex = await Assert.ThrowsAsync<RpcException>(() => server.DriveAsync(reading));
+        bool stopped = await Task.WhenAny(stopping, Task.Delay(TimeSpan.FromSeconds(10))) == stopping;
+        await server.DisposeAsync();
+
+        Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+        Assert.True(received > 0, "no token reached the client before the drain");
+        Assert.Equal($"server shutting down: its drain ended before request long finished, after {received} tokens", ex.Status.Detail);
+        Assert.True(stopped, "the server did not stop within 10 s of the drain's end");
+    }
+
+    [Fact]
     public async Task FailureInjection_Refuse_UnavailableBeforeStart()
     {
         await using var server = await TestServer.StartAsync();

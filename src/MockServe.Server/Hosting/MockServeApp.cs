@@ -13,6 +13,7 @@ using MockServe.Core.Profiles;
 using MockServe.Server.Configuration;
 using MockServe.Server.Failures;
 using MockServe.Server.Metrics;
+using MockServe.Server.Protocol;
 using MockServe.Server.Services;
 using MockServe.Server.Text;
 
@@ -83,6 +84,8 @@ public static class MockServeApp
             k.Listen(bind, server.Port, l => l.Protocols = HttpProtocols.Http2);
             k.Listen(bind, server.MetricsPort, l => l.Protocols = HttpProtocols.Http1);
             k.Limits.Http2.MaxStreamsPerConnection = server.MaxStreamsPerConnection;
+            // One message header and the largest message; Kestrel's default (30,000,000 bytes) cut calls below the limit.
+            k.Limits.MaxRequestBodySize = server.MaxReceiveMessageBytes + (long)GrpcCallGuard.FrameHeaderBytes;
         });
         services.AddGrpc();
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>((o, server) => o.MaxReceiveMessageSize = server.Value.MaxReceiveMessageBytes);
@@ -96,6 +99,8 @@ public static class MockServeApp
         })
             .AddCheck("live", () => HealthCheckResult.Healthy(), ["live"])
             .AddCheck<ReadyCheck>("ready", tags: ["ready"]);
+        // grpc-dotnet logs every non-OK status at Information, one line per call: the call guard logs the malformed ones, rate-limited.
+        builder.Logging.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.Warning);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;
@@ -113,6 +118,7 @@ public static class MockServeApp
             c.Response.ContentType = PrometheusConstants.TextContentTypeWithVersionAndEncoding;
             await MetricsExposition.ExportTextAsync(registry, c.Response.Body, c.RequestAborted);
         }));
+        app.UseMiddleware<GrpcCallGuard>(server.MaxReceiveMessageBytes, app.Services.GetRequiredService<EngineHost>().Time);
         app.MapGrpcService<InferenceGrpcService>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();

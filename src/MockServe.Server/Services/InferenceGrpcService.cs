@@ -12,6 +12,7 @@ using MockServe.Core.Profiles;
 using MockServe.Server.Failures;
 using MockServe.Server.Hosting;
 using MockServe.Server.Metrics;
+using MockServe.Server.Protocol;
 using MockServe.Server.Text;
 
 namespace MockServe.Server.Services;
@@ -20,6 +21,7 @@ namespace MockServe.Server.Services;
 /// mockserve.v1.InferenceService: translates between proto messages and the engine. The engine decides when
 /// each token is due; this class only streams what is due, one writer per response stream.
 /// </summary>
+[BindServiceMethod(typeof(InferenceGrpcService), nameof(BindService))]
 internal sealed class InferenceGrpcService(
     EngineHost host,
     IPromptTokenizer tokenizer,
@@ -35,6 +37,11 @@ internal sealed class InferenceGrpcService(
     private static long _nextRequestId;
 
     private readonly ServerOptions _server = serverOptions.Value;
+
+    /// <summary>The generated binding, with request parsers that answer a body that does not parse with INVALID_ARGUMENT.</summary>
+    /// <remarks>grpc-dotnet binds the overrides of the virtual methods declared on this method's second parameter type.</remarks>
+    public static void BindService(ServiceBinderBase binder, InferenceService.InferenceServiceBase service) =>
+        InferenceService.BindService(new ParseGuardBinder(binder), service);
 
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {

@@ -64,7 +64,7 @@ internal sealed partial class GrpcCallGuard(RequestDelegate next, int maxMessage
         }
 
         await next(context);
-        if (FinalStatus(context) is var (code, message)
+        if (!context.RequestAborted.IsCancellationRequested && FinalStatus(context) is var (code, message)
             && ((code == StatusCode.InvalidArgument && message.StartsWith(ParseGuardBinder.Prefix, StringComparison.Ordinal))
                 || code is StatusCode.Unknown or StatusCode.Internal))
         {

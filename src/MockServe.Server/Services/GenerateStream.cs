@@ -49,6 +49,11 @@ internal sealed class GenerateStream(
             LogEnded($"drain over after {_sent} tokens");
             throw new RpcException(new Status(StatusCode.Unavailable, $"server shutting down: its drain ended before request {_requestId} finished, after {_sent} tokens"));
         }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client went away or its deadline passed: a status nobody reads, but not UNKNOWN in the server's books.
+            throw new RpcException(new Status(StatusCode.Cancelled, $"request {_requestId}: the call was cancelled after {_sent} tokens"));
+        }
     }
 
     /// <param name="ct">The call's token, for writes: cancelling a write resets the HTTP/2 stream, so the drain never does.</param>

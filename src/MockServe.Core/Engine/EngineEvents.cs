@@ -30,6 +30,12 @@ public enum EngineEventKind
 
     /// <summary>Done, cancelled included; Result holds the breakdown.</summary>
     Finished,
+
+    /// <summary>
+    /// An idle session forgotten before its TTL to make room for a new one (<see cref="EngineOptions.MaxSessions"/>):
+    /// its KV freed wherever it was; Count = tokens of KV freed, Bytes = their bytes, Detail = the reason (limit).
+    /// </summary>
+    SessionEvicted,
 }
 
 /// <summary>One timestamped event of a request or session, in model seconds.</summary>

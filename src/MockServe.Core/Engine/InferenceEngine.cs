@@ -90,6 +90,12 @@ public sealed partial class InferenceEngine : IRequestControl
             return refused;
         }
 
+        if (request.SessionId is { } newId && _sessions.Count >= Options.MaxSessions && !_sessions.TryGet(newId, out _))
+        {
+            // Check refused the new session unless the policy evicts and a session is idle.
+            EvictForLimit(_sessions.OldestIdle!);
+        }
+
         Session? session = request.SessionId is { } sessionId ? _sessions.GetOrAdd(sessionId) : null;
         var handle = new RequestHandle(request, Now, Control, streamEvents);
         var seq = new Sequence(request, session, Now, handle) { PrefillTarget = request.PromptTokens };
@@ -193,6 +199,15 @@ public sealed partial class InferenceEngine : IRequestControl
         _sessions.Remove(session);
     }
 
+    /// <summary>Forgets an idle session before its TTL to make room for a new one, freeing its KV as expiry would.</summary>
+    private void EvictForLimit(Session session)
+    {
+        long tokens = session.Location == KvLocation.None ? 0 : session.ContextTokens;
+        double bytes = session.Blocks * BlockBytes;
+        Forget(session);
+        Notify(new EngineEvent(Now, EngineEventKind.SessionEvicted, null, session.Id, tokens, bytes, Detail: SessionLimitPolicies.LimitReason));
+    }
+
     /// <summary>
     /// Frees the sessions idle for a TTL at the clock's time. Reaping emits nothing and every decision reaps first,
     /// so when it runs never changes what the engine does: only what a snapshot shows.
@@ -231,7 +246,27 @@ public sealed partial class InferenceEngine : IRequestControl
             return SubmitResult.Refused(RejectReason.QueueFull, null, $"waiting queue is full: {_waiting.Count} of {Options.MaxWaiting} requests waiting");
         }
 
-        return null;
+        return r.SessionId is { } id ? CheckSessionLimit(id) : null;
+    }
+
+    /// <summary>Null when session <paramref name="id"/> is held, or there is room for it (an idle session to evict counts).</summary>
+    private SubmitResult? CheckSessionLimit(string id)
+    {
+        if (_sessions.Count < Options.MaxSessions || _sessions.TryGet(id, out _))
+        {
+            return null;
+        }
+
+        string held = $"'{id}' is a new session and the server holds its limit of {Options.MaxSessions} sessions (MockServe:Engine:MaxSessions)";
+        if (Options.SessionLimitPolicy == SessionLimitPolicies.Refuse)
+        {
+            return SubmitResult.Refused(
+                RejectReason.SessionLimit, "session_id", $"{held}; the policy refuse (MockServe:Engine:SessionLimitPolicy) evicts none");
+        }
+
+        return _sessions.OldestIdle is null
+            ? SubmitResult.Refused(RejectReason.SessionLimit, "session_id", $"{held} and none is idle")
+            : null;
     }
 
     private void Emit(EngineEventKind kind, Sequence seq, long count = 0, string? detail = null) =>

@@ -49,6 +49,12 @@ public enum RejectReason
 
     /// <summary>The engine has stopped: the server is shutting down.</summary>
     Stopped,
+
+    /// <summary>
+    /// A new session, and the engine holds <see cref="EngineOptions.MaxSessions"/>: none of them is idle, or the
+    /// policy is to refuse.
+    /// </summary>
+    SessionLimit,
 }
 
 /// <summary>The engine's answer to a submission: the request's handle, or why it was refused.</summary>

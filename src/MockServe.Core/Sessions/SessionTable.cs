@@ -11,6 +11,9 @@ internal sealed class SessionTable(double ttlSeconds)
 
     public int Count => _sessions.Count;
 
+    /// <summary>The session idle longest: the least recently used, and the next to expire; null when none is idle.</summary>
+    public Session? OldestIdle => _idle.First?.Value;
+
     public bool TryGet(string id, out Session session) => _sessions.TryGetValue(id, out session!);
 
     /// <summary>The session with this id, created (with no history) if unknown; it is busy until <see cref="MarkIdle"/>.</summary>

@@ -54,6 +54,9 @@ public sealed record SimulationReport
 
     public long SessionsDropped { get; init; }
 
+    /// <summary>Idle sessions forgotten to make room for new ones at <see cref="Engine.EngineOptions.MaxSessions"/>.</summary>
+    public long SessionsEvicted { get; init; }
+
     public required IReadOnlyDictionary<string, long> CacheStates { get; init; }
 
     /// <summary>Users whose whole first-turn context fits in HBM at once, from the cost model.</summary>

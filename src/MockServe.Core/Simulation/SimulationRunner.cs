@@ -34,6 +34,7 @@ public sealed class SimulationRunner : IEngineObserver
     private long _recomputed;
     private long _preemptions;
     private long _dropped;
+    private long _evicted;
     private long _events;
     private long _steps;
     private double _runningSeconds;
@@ -111,6 +112,9 @@ public sealed class SimulationRunner : IEngineObserver
             case EngineEventKind.Dropped:
                 _dropped++;
                 break;
+            case EngineEventKind.SessionEvicted:
+                _evicted++;
+                break;
             case EngineEventKind.Finished:
                 OnFinished(e.Result!, _bySession[e.SessionId!]);
                 break;
@@ -179,7 +183,8 @@ public sealed class SimulationRunner : IEngineObserver
         _bySession[user.SessionId] = user;
         if (!Engine.Submit(request).IsAccepted)
         {
-            // Refused (queue full): the client backs off for a think time and sends the same turn again.
+            // Refused (queue full, or a new session when every session held is busy): the client backs off for a
+            // think time and sends the same turn again.
             _rejected++;
             user.Prompt = user.Turn == 0 ? 0 : user.Prompt - _workload.TurnTokens;
             _clock.Schedule(_clock.Now + ThinkTime(), _ => StartTurn(user));
@@ -211,6 +216,7 @@ public sealed class SimulationRunner : IEngineObserver
             RecomputedTokens = _recomputed,
             Preemptions = _preemptions,
             SessionsDropped = _dropped,
+            SessionsEvicted = _evicted,
             CacheStates = _cacheStates,
             MaxConcurrentUsers = Engine.CostModel.MaxConcurrentUsers(_workload.ContextTokens),
             MeanRunning = _runningSeconds / duration,

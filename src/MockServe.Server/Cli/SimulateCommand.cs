@@ -142,7 +142,7 @@ internal static class SimulateCommand
         metrics.AddRow("Concurrency", $"{r.MeanRunning:F2}", $"mean running sequences (max {r.MaxRunning}, mean waiting {r.MeanWaiting:F1}, {Units.Count(r.MaxConcurrentUsers)} users fit at the first-turn context)");
         metrics.AddRow("Prefilling", $"{r.PrefillTokensPerSecond:F0} tok/s", $"{Units.Count(r.PrefillTokens)} tokens prefilled, {Units.Count(r.CachedTokens)} reused from cache, {Units.Count(r.RecomputedTokens)} recomputed");
         metrics.AddRow("Decoding", $"{r.DecodeTokensPerSecond:F1} tok/s", $"{Units.Count(r.TokensGenerated)} tokens generated");
-        metrics.AddRow("Context switching", $"{r.ContextSwitchesPerSecond:F3} /s", $"{Units.Count(r.ContextSwitches)} swaps, {Units.Bytes(r.SwapBytes)} moved, {Units.Count(r.Preemptions)} preemptions, {Units.Count(r.SessionsDropped)} sessions dropped");
+        metrics.AddRow("Context switching", $"{r.ContextSwitchesPerSecond:F3} /s", $"{Units.Count(r.ContextSwitches)} swaps, {Units.Bytes(r.SwapBytes)} moved, {Units.Count(r.Preemptions)} preemptions, {Units.Count(r.SessionsDropped)} sessions dropped, {Units.Count(r.SessionsEvicted)} evicted at the session limit");
         metrics.AddRow("Requests", Units.Count(r.RequestsCompleted), $"completed ({Units.Count(r.RequestsRejected)} refused, {Units.Count(r.RequestsInFlight)} in flight at the end)");
         metrics.AddRow("Cache states", "", string.Join(", ", r.CacheStates.Select(kv => $"{kv.Key} {kv.Value}")));
         metrics.AddRow("GPU busy", "", string.Join(", ", r.GpuBusy.Select(kv => $"{kv.Key} {kv.Value:P1}")));

@@ -59,7 +59,11 @@ public static class Settings
         .Add(o => o.MaxBatchedTokens, "--max-batched-tokens", SettingKind.Tokens, "TOKENS", "Token budget of one step (vLLM's max_num_batched_tokens).")
         .Add(o => o.MaxRunning, "--max-running", SettingKind.Whole, "N", "Sequences running at once (vLLM's max_num_seqs), 1 to 65536.")
         .Add(o => o.MaxWaiting, "--max-waiting", SettingKind.Whole, "N", "Requests that may wait for admission; one more is refused at once.")
-        .Add(o => o.SessionTtlSeconds, "--session-ttl", SettingKind.Duration, "DURATION", "Model time an idle session's KV is kept.");
+        .Add(o => o.SessionTtlSeconds, "--session-ttl", SettingKind.Duration, "DURATION", "Model time an idle session's KV is kept.")
+        .Add(o => o.MaxSessions, "--max-sessions", SettingKind.Whole, "N",
+            "Sessions held at once, idle or busy, 1 to 10000000 (10,000 idle ones cost about 3 MB); a new one beyond it meets --session-limit-policy.")
+        .Add(o => o.SessionLimitPolicy, "--session-limit-policy", SettingKind.Text, string.Join('|', SessionLimitPolicies.Names),
+            "At --max-sessions: evict-lru (forget the least recently used idle session, freeing its KV) or refuse; with every session busy a new one is refused.");
 
     public static SettingsSection<FailureInjectionOptions> FailureInjection { get; } =
         new SettingsSection<FailureInjectionOptions>("MockServe:FailureInjection", o => o.Validate())

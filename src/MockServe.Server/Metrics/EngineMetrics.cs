@@ -27,6 +27,8 @@ internal sealed class EngineMetrics : IEngineObserver
     private readonly Gauge _swapped;
     private readonly Gauge.Child _sessionsResident;
     private readonly Gauge.Child _sessionsSwapped;
+    private readonly Gauge _sessionsHeld;
+    private readonly Counter.Child _sessionsEvictedLimit;
     private readonly Gauge.Child _kvHbm;
     private readonly Gauge.Child _kvHost;
     private readonly Gauge.Child _kvHbmCapacity;
@@ -62,6 +64,11 @@ internal sealed class EngineMetrics : IEngineObserver
             "Sessions by where their KV lives: resident in HBM (idle or running) or swapped to host memory.", ["state"]);
         _sessionsResident = sessions.WithLabels("resident");
         _sessionsSwapped = sessions.WithLabels("swapped");
+        _sessionsHeld = factory.CreateGauge("mockserve_sessions_held",
+            "Sessions the engine holds, idle or with a turn in flight, with KV or without, at the last scrape: at most Engine:MaxSessions.");
+        _sessionsEvictedLimit = factory.CreateCounter("mockserve_sessions_evicted_total",
+            "Idle sessions forgotten before their TTL, their KV freed, by reason: limit (a new session came while Engine:MaxSessions were held).",
+            ["reason"]).WithLabels(SessionLimitPolicies.LimitReason);
         var kv = factory.CreateGauge("mockserve_kv_cache_bytes",
             "KV cache bytes in use per memory tier, running requests and idle sessions included.", ["tier"]);
         _kvHbm = kv.WithLabels("hbm");
@@ -141,6 +148,7 @@ internal sealed class EngineMetrics : IEngineObserver
         _swapped.Set(snapshot.SwappedRequests);
         _sessionsResident.Set(snapshot.SessionsResident);
         _sessionsSwapped.Set(snapshot.SessionsSwapped);
+        _sessionsHeld.Set(snapshot.SessionsTotal);
         _kvHbm.Set(snapshot.HbmBytesUsed);
         _kvHost.Set(snapshot.HostBytesUsed);
         _kvHbmCapacity.Set(snapshot.HbmBytesTotal);
@@ -173,6 +181,10 @@ internal sealed class EngineMetrics : IEngineObserver
 
             case EngineEventKind.Finished:
                 OnFinished(e.Result!);
+                break;
+
+            case EngineEventKind.SessionEvicted:
+                _sessionsEvictedLimit.Inc();
                 break;
         }
     }

@@ -12,6 +12,9 @@ public static class RequestOutcomes
     /// <summary>Refused because the waiting queue was full.</summary>
     public const string RejectedQueueFull = "rejected_queue_full";
 
+    /// <summary>Refused because it would start a session and the engine holds its limit (Engine:MaxSessions), none evictable.</summary>
+    public const string RejectedSessionLimit = "rejected_session_limit";
+
     /// <summary>Refused because an argument was invalid or the turn could never fit.</summary>
     public const string RejectedInvalid = "rejected_invalid";
 
@@ -22,5 +25,5 @@ public static class RequestOutcomes
     public const string FailedInjected = "failed_injected";
 
     public static IReadOnlyList<string> All { get; } =
-        [Finished, Cancelled, RejectedQueueFull, RejectedInvalid, RejectedUnavailable, FailedInjected];
+        [Finished, Cancelled, RejectedQueueFull, RejectedSessionLimit, RejectedInvalid, RejectedUnavailable, FailedInjected];
 }

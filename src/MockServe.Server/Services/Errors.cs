@@ -34,7 +34,7 @@ internal static class Errors
 
     public static RpcException FromRefusal(RejectReason reason, string message, TimeSpan retryAfter) => reason switch
     {
-        RejectReason.QueueFull => Exhausted(message, retryAfter),
+        RejectReason.QueueFull or RejectReason.SessionLimit => Exhausted(message, retryAfter),
         RejectReason.SessionBusy => new RpcException(new Status(StatusCode.FailedPrecondition, message)),
         RejectReason.DuplicateRequest => new RpcException(new Status(StatusCode.AlreadyExists, message)),
         RejectReason.Stopped => Unavailable(message),

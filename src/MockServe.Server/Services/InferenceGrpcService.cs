@@ -31,7 +31,7 @@ internal sealed class InferenceGrpcService(
     IOptions<FailureInjectionOptions> failureOptions,
     ILogger<InferenceGrpcService> logger) : InferenceService.InferenceServiceBase
 {
-    // Model seconds a client refused for a full queue is asked to wait before retrying.
+    // Model seconds a client refused for a full queue (or the session limit) is asked to wait before retrying.
     private const double RetryAfterModelSeconds = 5;
 
     private static long _nextRequestId;
@@ -93,6 +93,7 @@ internal sealed class InferenceGrpcService(
             metrics.CountRequest(submitted.Reason switch
             {
                 RejectReason.QueueFull => RequestOutcomes.RejectedQueueFull,
+                RejectReason.SessionLimit => RequestOutcomes.RejectedSessionLimit,
                 RejectReason.Stopped => RequestOutcomes.RejectedUnavailable,
                 _ => RequestOutcomes.RejectedInvalid,
             });

@@ -84,6 +84,27 @@ public class SimulationRunnerTests
     }
 
     [Fact]
+    public void Run_UsersBeyondMaxSessions_EvictsIdleSessionsAndRetriesRefusedTurns()
+    {
+        // Six users, each holding one session at a time, against room for four.
+        var (report, trace) = Run(Small, new EngineOptions { MaxSessions = 4 });
+
+        long evictions = trace.Split('\n').Count(l => l.Contains("\tSessionEvicted\t", StringComparison.Ordinal) && l.EndsWith("\tlimit", StringComparison.Ordinal));
+        Assert.True(report.SessionsEvicted > 0);
+        Assert.Equal(report.SessionsEvicted, evictions);
+        Assert.True(report.RequestsCompleted > 6);
+    }
+
+    [Fact]
+    public void Run_UsersWithinMaxSessions_EvictsNone()
+    {
+        var (report, trace) = Run(Small);
+
+        Assert.Equal(0, report.SessionsEvicted);
+        Assert.DoesNotContain("\tSessionEvicted\t", trace, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Constructor_ContextBeyondKvCapacity_IsRefusedNamingTheFlag()
     {
         var ex = Assert.Throws<ArgumentException>(() =>

@@ -108,6 +108,42 @@ public class ErrorModelTests
     }
 
     [Fact]
+    public async Task Generate_NewSessionAtMaxSessionsEveryOneBusy_ResourceExhaustedNamingTheLimit()
+    {
+        // On a fake clock the first session's turn stays in flight: the one session held is busy, none can be evicted.
+        await using var server = await TestServer.StartOnFakeClockAsync(("Engine:MaxSessions", "1"), ("Server:TimeScale", "0.05"));
+        using var busy = server.Client.Generate(new GenerateRequest { SessionId = "a", PromptTokens = 4000, MaxTokens = 2000, IgnoreEos = true });
+        await WaitUntil(server, p => p.RequestsRunning == 1);
+
+        var ex = await Fails(server, new GenerateRequest { SessionId = "b", PromptTokens = 100, MaxTokens = 10 });
+
+        Assert.Equal(StatusCode.ResourceExhausted, ex.StatusCode);
+        Assert.Equal(
+            "session_id: 'b' is a new session and the server holds its limit of 1 sessions (MockServe:Engine:MaxSessions) and none is idle",
+            ex.Status.Detail);
+        // 5 model seconds at scale 0.05 = 250 ms, as for a full queue.
+        Assert.Equal(TimeSpan.FromMilliseconds(250), ex.GetRpcStatus()!.GetDetail<RetryInfo>()!.RetryDelay.ToTimeSpan());
+        Assert.Equal("250", ex.Trailers.GetValue("grpc-retry-pushback-ms"));
+        Assert.Contains("mockserve_requests_total{outcome=\"rejected_session_limit\"} 1\n", await server.ScrapeAsync());
+    }
+
+    [Fact]
+    public async Task Generate_NewSessionAtMaxSessionsRefusePolicy_ResourceExhaustedAndTheIdleSessionKept()
+    {
+        await using var server = await TestServer.StartOnFakeClockAsync(("Engine:MaxSessions", "1"), ("Engine:SessionLimitPolicy", "refuse"));
+        await server.DriveAsync(server.GenerateAsync(new GenerateRequest { SessionId = "a", PromptTokens = 100, MaxTokens = 2, IgnoreEos = true }));
+
+        var ex = await Fails(server, new GenerateRequest { SessionId = "b", PromptTokens = 100, MaxTokens = 10 });
+
+        Assert.Equal(StatusCode.ResourceExhausted, ex.StatusCode);
+        Assert.Equal(
+            "session_id: 'b' is a new session and the server holds its limit of 1 sessions (MockServe:Engine:MaxSessions); "
+            + "the policy refuse (MockServe:Engine:SessionLimitPolicy) evicts none",
+            ex.Status.Detail);
+        Assert.Equal(1, (await server.Client.GetServerInfoAsync(new GetServerInfoRequest())).Pool.SessionsTotal);
+    }
+
+    [Fact]
     public async Task Generate_SessionWithTurnInFlight_FailedPrecondition()
     {
         await using var server = await TestServer.StartOnFakeClockAsync();

@@ -116,6 +116,26 @@ public class GenerateTests
     }
 
     [Fact]
+    public async Task Generate_NewSessionAtMaxSessions_EvictsTheIdleSessionFreesItsKvAndCountsIt()
+    {
+        await using var server = await TestServer.StartOnFakeClockAsync(("Engine:MaxSessions", "1"));
+        await server.DriveAsync(server.GenerateAsync(new GenerateRequest { SessionId = "a", PromptTokens = 8000, MaxTokens = 20, IgnoreEos = true }));
+
+        var b = await server.DriveAsync(server.GenerateAsync(new GenerateRequest { SessionId = "b", PromptTokens = 1000, MaxTokens = 10, IgnoreEos = true }));
+
+        Assert.Equal(CacheState.New, b.Complete.Timing.CacheState);
+        var pool = (await server.Client.GetServerInfoAsync(new GetServerInfoRequest())).Pool;
+        Assert.Equal(1, pool.SessionsTotal);
+        // Only b's KV is left: 1000 prompt + 9 fed-back outputs, ceil(1009 / 16) = 64 blocks (a's 502 were freed).
+        Assert.Equal(64 * 16 * YiOnA100.KvPerToken, pool.HbmKvBytesUsed);
+        string metrics = await server.ScrapeAsync();
+        Assert.Contains("mockserve_sessions_evicted_total{reason=\"limit\"} 1\n", metrics);
+        Assert.Contains("mockserve_sessions_held 1\n", metrics);
+        var close = await Assert.ThrowsAsync<RpcException>(() => server.Client.CloseSessionAsync(new CloseSessionRequest { SessionId = "a" }).ResponseAsync);
+        Assert.Equal(StatusCode.NotFound, close.StatusCode);
+    }
+
+    [Fact]
     public async Task Generate_ClientCancels_KvIsFreed()
     {
         await using var server = await TestServer.StartAsync();

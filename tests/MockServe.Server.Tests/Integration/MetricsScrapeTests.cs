@@ -12,7 +12,8 @@ public partial class MetricsScrapeTests
 {
     private static readonly string[] Names =
     [
-        "mockserve_requests_running", "mockserve_requests_waiting", "mockserve_sessions", "mockserve_kv_cache_bytes",
+        "mockserve_requests_running", "mockserve_requests_waiting", "mockserve_sessions", "mockserve_sessions_held",
+        "mockserve_sessions_evicted_total", "mockserve_kv_cache_bytes",
         "mockserve_kv_cache_capacity_bytes", "mockserve_max_concurrent_users", "mockserve_prefill_tokens_total",
         "mockserve_prefix_cache_hit_tokens_total", "mockserve_prefill_duration_seconds", "mockserve_time_to_first_token_seconds",
         "mockserve_generation_tokens_total", "mockserve_inter_token_latency_seconds", "mockserve_decode_batch_size",

@@ -185,6 +185,34 @@ public sealed class ServerMetricsTests
     }
 
     [Fact]
+    public async Task OnEvent_NewSessionsBeyondMaxSessions_EachEvictionCountedUnderReasonLimit()
+    {
+        var rig = new Rig(options: new EngineOptions { MaxSessions = 2 });
+        foreach (string session in new[] { "a", "b", "c", "d", "e" })
+        {
+            rig.Submit(session, prompt: 100, maxTokens: 2, session: session);
+            rig.Run();
+        }
+
+        rig.Metrics.UpdatePool(rig.Engine.Snapshot());
+        var m = await rig.Scrape();
+
+        // Five sessions through room for two: a, b and c were evicted; d and e are held.
+        Assert.Equal(3, m["mockserve_sessions_evicted_total{reason=\"limit\"}"]);
+        Assert.Equal(2, m["mockserve_sessions_held"]);
+    }
+
+    [Fact]
+    public async Task Constructor_NoTraffic_SessionEvictionsExportedAtZero()
+    {
+        var rig = new Rig(withEngine: false);
+
+        var m = await rig.Scrape();
+
+        Assert.Equal(0, m["mockserve_sessions_evicted_total{reason=\"limit\"}"]);
+    }
+
+    [Fact]
     public async Task UpdatePool_Snapshot_SetsTheGauges()
     {
         var rig = new Rig(withEngine: false, vllm: true);
@@ -200,6 +228,7 @@ public sealed class ServerMetricsTests
         Assert.Equal(1, m["mockserve_requests_swapped"]);
         Assert.Equal(3, m["mockserve_sessions{state=\"resident\"}"]);
         Assert.Equal(2, m["mockserve_sessions{state=\"swapped\"}"]);
+        Assert.Equal(5, m["mockserve_sessions_held"]);
         Assert.Equal(25 * 1000, m["mockserve_kv_cache_bytes{tier=\"hbm\"}"]);
         Assert.Equal(40 * 1000, m["mockserve_kv_cache_bytes{tier=\"host\"}"]);
         Assert.Equal(100 * 1000, m["mockserve_kv_cache_capacity_bytes{tier=\"hbm\"}"]);
@@ -235,7 +264,7 @@ public sealed class ServerMetricsTests
         var m = await rig.Scrape();
 
         string[] expected =
-            ["finished", "cancelled", "rejected_queue_full", "rejected_invalid", "rejected_unavailable", "failed_injected"];
+            ["finished", "cancelled", "rejected_queue_full", "rejected_session_limit", "rejected_invalid", "rejected_unavailable", "failed_injected"];
         foreach (string outcome in expected)
         {
             Assert.Equal(0, m[$"mockserve_requests_total{{outcome=\"{outcome}\"}}"]);
@@ -367,12 +396,12 @@ public sealed class ServerMetricsTests
         private readonly VirtualClock _clock = new();
         private readonly InferenceEngine? _engine;
 
-        public Rig(bool withEngine = true, bool vllm = false)
+        public Rig(bool withEngine = true, bool vllm = false, EngineOptions? options = null)
         {
             Metrics = new ServerMetrics(
                 ServerMetrics.CreateFactory(Registry),
                 new ServerMetricsInfo("1.2.3", "yi-34b", "a100-80gb", 2, "chunked-prefill", 0.01, 3, vllm));
-            _engine = withEngine ? new InferenceEngine(Presets.DefaultDeployment, new EngineOptions(), _clock, Metrics) : null;
+            _engine = withEngine ? new InferenceEngine(Presets.DefaultDeployment, options ?? new EngineOptions(), _clock, Metrics) : null;
         }
 
         public CollectorRegistry Registry { get; } = Prometheus.Metrics.NewCustomRegistry();

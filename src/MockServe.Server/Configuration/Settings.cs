@@ -32,7 +32,9 @@ public static class Settings
         .Add(o => o.MaxReceiveMessageBytes, "--max-receive-message-bytes", SettingKind.Whole, "BYTES",
             "Largest request message, at least 4096 bytes; 1M tokens of text is about 4 MB.")
         .Add(o => o.MaxStreamsPerConnection, "--max-streams-per-connection", SettingKind.Whole, "N",
-            "Concurrent HTTP/2 streams per client connection, 1 to 100000.");
+            "Concurrent HTTP/2 streams per client connection, 1 to 100000.")
+        .Add(o => o.MaxPromptCharacters, "--max-prompt-chars", SettingKind.Whole, "N",
+            "Longest text prompt in characters, refused before it is counted; at about 4 characters a token, raise it for contexts above 400K tokens.");
 
     public static SettingsSection<ProfileOptions> Profile { get; } = new SettingsSection<ProfileOptions>("MockServe:Profile", o => o.Validate())
         .Add(o => o.Model, "--model", SettingKind.Text, "ID|FILE",

@@ -61,6 +61,15 @@ public sealed class ServerOptions
     /// <summary>Concurrent HTTP/2 streams per client connection (Kestrel's default is 100).</summary>
     public int MaxStreamsPerConnection { get; set; } = 1000;
 
+    /// <summary>
+    /// Longest text prompt in characters (UTF-16 code units), refused before it is counted. 2,000,000 is 2.5 times the
+    /// ~800,000 characters of English (about 4 a token) that fill the largest preset context, Yi-34B's 200K tokens:
+    /// a prompt that long fits no preset unless it averages over 10 characters a token. Counting stops at the
+    /// model's context, but runs of many characters a token (whitespace: 128) reach the cap first; at the cap they
+    /// cost about a CPU-second.
+    /// </summary>
+    public int MaxPromptCharacters { get; set; } = 2_000_000;
+
     public IReadOnlyList<SettingError> Validate()
     {
         var errors = new List<SettingError>();
@@ -117,6 +126,11 @@ public sealed class ServerOptions
         if (MaxStreamsPerConnection is < 1 or > 100_000)
         {
             errors.Add(new SettingError(nameof(MaxStreamsPerConnection), $"must be 1 to 100000, got {MaxStreamsPerConnection}"));
+        }
+
+        if (MaxPromptCharacters < 1)
+        {
+            errors.Add(new SettingError(nameof(MaxPromptCharacters), $"must be at least 1, got {MaxPromptCharacters}"));
         }
 
         return errors;

@@ -5,7 +5,8 @@ using MockServe.Server.Text;
 namespace MockServe.Server.Services;
 
 /// <summary>A Generate request's prompt and output bounds, as the engine needs them.</summary>
-internal readonly record struct GenerateInput(long PromptTokens, long MaxTokens, bool TextPrompt);
+/// <param name="PromptIsLowerBound">Counting the text stopped once it passed the model's context.</param>
+internal readonly record struct GenerateInput(long PromptTokens, long MaxTokens, bool TextPrompt, bool PromptIsLowerBound = false);
 
 /// <summary>
 /// The checks that belong to the mockserve.v1 protocol: ids, the prompt's form, min_tokens and stop sequences.
@@ -17,8 +18,14 @@ internal static class GenerateValidation
     public const int MaxIdLength = 256;
     public const int MaxStopSequences = 16;
 
+    /// <summary>
+    /// Checks the request, counting a text prompt last because that costs the most: a text longer than
+    /// <paramref name="maxPromptCharacters"/> is refused uncounted, and counting stops once it passes <paramref name="maxContext"/>.
+    /// </summary>
     /// <exception cref="Grpc.Core.RpcException">INVALID_ARGUMENT naming the field, the value and the limit.</exception>
-    public static GenerateInput Validate(GenerateRequest r, IPromptTokenizer tokenizer, long defaultMaxTokens)
+    /// <exception cref="OperationCanceledException">The call ended while the text was counted.</exception>
+    public static GenerateInput Validate(
+        GenerateRequest r, IPromptTokenizer tokenizer, long defaultMaxTokens, int maxPromptCharacters, long maxContext, CancellationToken cancellationToken)
     {
         if (r.RequestId.Length > MaxIdLength)
         {
@@ -30,13 +37,21 @@ internal static class GenerateValidation
             throw Errors.Invalid($"session_id: at most {MaxIdLength} characters, got {r.SessionId.Length}");
         }
 
-        long prompt = r.PromptCase switch
+        bool text = r.PromptCase == GenerateRequest.PromptOneofCase.Text;
+        if (!text && r.PromptCase != GenerateRequest.PromptOneofCase.PromptTokens)
         {
-            GenerateRequest.PromptOneofCase.PromptTokens => r.PromptTokens,
-            GenerateRequest.PromptOneofCase.Text when r.Text.Length > 0 => tokenizer.Count(r.Text),
-            GenerateRequest.PromptOneofCase.Text => throw Errors.Invalid("text: must not be empty"),
-            _ => throw Errors.Invalid("prompt: set either text or prompt_tokens"),
-        };
+            throw Errors.Invalid("prompt: set either text or prompt_tokens");
+        }
+
+        if (text && r.Text.Length == 0)
+        {
+            throw Errors.Invalid("text: must not be empty");
+        }
+
+        if (text && r.Text.Length > maxPromptCharacters)
+        {
+            throw Errors.Invalid($"text: at most {maxPromptCharacters} characters, got {r.Text.Length}");
+        }
 
         long max = r.HasMaxTokens ? r.MaxTokens : defaultMaxTokens;
         if (r.MinTokens < 0 || r.MinTokens > Math.Max(max, 0))
@@ -57,10 +72,33 @@ internal static class GenerateValidation
             }
         }
 
-        return new GenerateInput(prompt, max, r.PromptCase == GenerateRequest.PromptOneofCase.Text);
+        if (!text)
+        {
+            return new GenerateInput(r.PromptTokens, max, TextPrompt: false);
+        }
+
+        // Past the context the engine refuses the prompt whatever its exact length, so counting stops there.
+        var count = tokenizer.Count(r.Text, maxContext, cancellationToken);
+        return new GenerateInput(count.Tokens, max, TextPrompt: true, count.IsLowerBound);
     }
 
-    /// <summary>The engine names the prompt <c>prompt_tokens</c>; a request that sent text knows it as <c>text</c>.</summary>
-    public static string? ToApiField(string? field, GenerateInput input) =>
-        input.TextPrompt && field is not null ? field.Replace(RequestLimits.PromptTokens, "text", StringComparison.Ordinal) : field;
+    /// <summary>
+    /// An engine refusal as the request wrote it: the engine names the prompt <c>prompt_tokens</c>, a request that
+    /// sent text knows it as <c>text</c>, and a count that stopped early is only a lower bound.
+    /// </summary>
+    public static string ToApiMessage(string? field, string problem, GenerateInput input)
+    {
+        if (field is null)
+        {
+            return problem;
+        }
+
+        // The engine's prompt problem begins with the count: "200001 tokens, must be between 1 and ...".
+        if (input.PromptIsLowerBound && field == RequestLimits.PromptTokens)
+        {
+            problem = "at least " + problem;
+        }
+
+        return $"{(input.TextPrompt ? field.Replace(RequestLimits.PromptTokens, "text", StringComparison.Ordinal) : field)}: {problem}";
+    }
 }

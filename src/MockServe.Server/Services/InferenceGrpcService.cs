@@ -59,12 +59,24 @@ internal sealed class InferenceGrpcService(
         {
             // The warm-up draws no failure: it would shift the seeded sequence that reproduces a run's failures.
             failure = lane == host.Main ? failures.Decide(context.RequestHeaders) : null;
-            input = GenerateValidation.Validate(request, tokenizer, _server.DefaultMaxTokens);
+            input = GenerateValidation.Validate(
+                request, tokenizer, _server.DefaultMaxTokens, _server.MaxPromptCharacters, engine.Limits.MaxContext, context.CancellationToken);
         }
         catch (RpcException)
         {
             metrics.CountRequest(RequestOutcomes.RejectedInvalid);
             throw;
+        }
+        catch (OperationCanceledException) when (context.CancellationToken.IsCancellationRequested)
+        {
+            // The client left, or its deadline passed, while the prompt was counted. grpc-dotnet sets the call's status
+            // to DEADLINE_EXCEEDED before it cancels the token for a deadline; anything but an RpcException it would
+            // log as a handler error and record as UNKNOWN.
+            metrics.CountRequest(RequestOutcomes.Cancelled);
+            bool deadline = context.Status.StatusCode == StatusCode.DeadlineExceeded;
+            throw new RpcException(new Status(
+                deadline ? StatusCode.DeadlineExceeded : StatusCode.Cancelled,
+                deadline ? "the deadline passed while the prompt was counted" : "the call was cancelled while the prompt was counted"));
         }
 
         if (failure == FailureKinds.Refuse)
@@ -97,9 +109,7 @@ internal sealed class InferenceGrpcService(
                 RejectReason.Stopped => RequestOutcomes.RejectedUnavailable,
                 _ => RequestOutcomes.RejectedInvalid,
             });
-            string message = submitted.Field is null
-                ? submitted.Problem
-                : $"{GenerateValidation.ToApiField(submitted.Field, input)}: {submitted.Problem}";
+            string message = GenerateValidation.ToApiMessage(submitted.Field, submitted.Problem, input);
             throw Errors.FromRefusal(submitted.Reason, message, engine.ToWall(RetryAfterModelSeconds));
         }
 

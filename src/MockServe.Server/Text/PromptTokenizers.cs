@@ -2,12 +2,20 @@ using Microsoft.ML.Tokenizers;
 
 namespace MockServe.Server.Text;
 
+/// <summary>A prompt's token count; a lower bound when counting stopped once it passed the limit it was given.</summary>
+public readonly record struct PromptCount(long Tokens, bool IsLowerBound);
+
 /// <summary>Counts the tokens of a text prompt.</summary>
 public interface IPromptTokenizer
 {
     string Name { get; }
 
-    long Count(string text);
+    /// <summary>
+    /// The tokens of <paramref name="text"/>, in time linear in its length. Counting may stop once the count passes
+    /// <paramref name="limit"/>: no request can use more, and the rest of a huge prompt would only cost CPU.
+    /// </summary>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while counting.</exception>
+    PromptCount Count(string text, long limit, CancellationToken cancellationToken);
 }
 
 public static class PromptTokenizers
@@ -27,7 +35,11 @@ internal sealed class TiktokenPromptTokenizer : IPromptTokenizer
 
     public string Name => "o200k";
 
-    public long Count(string text) => text.Length == 0 ? 0 : _tokenizer.Value.CountTokens(text);
+    public PromptCount Count(string text, long limit, CancellationToken cancellationToken)
+    {
+        var tokenizer = _tokenizer.Value;
+        return PieceCounter.Count(text, limit, piece => tokenizer.CountTokens(piece), cancellationToken);
+    }
 }
 
 /// <summary>About 4 characters of English a token (OpenAI's rule of thumb): no vocabulary, constant time.</summary>
@@ -35,5 +47,5 @@ internal sealed class ApproximatePromptTokenizer : IPromptTokenizer
 {
     public string Name => "approx";
 
-    public long Count(string text) => (text.Length + 3) / 4;
+    public PromptCount Count(string text, long limit, CancellationToken cancellationToken) => new((text.Length + 3L) / 4, IsLowerBound: false);
 }

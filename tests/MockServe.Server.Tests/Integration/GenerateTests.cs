@@ -226,14 +226,15 @@ public class GenerateTests
     [Fact]
     public async Task Generate_TextPromptOfMegabytes_IsReceivedAndCounted()
     {
-        // 6 MB of text, beyond gRPC's default 4 MB receive limit: 1,000,000 tokens, beyond Yi-34B's 200K context.
-        await using var server = await TestServer.StartAsync();
+        // 6 MB of text, beyond gRPC's default 4 MB receive limit (and the default 2M-character cap, raised here):
+        // 1,000,000 tokens, beyond Yi-34B's 200K context, where counting stops.
+        await using var server = await TestServer.StartAsync(("Server:MaxPromptCharacters", "8000000"));
         string text = string.Join(" ", Enumerable.Repeat("hello world", 500_000));
 
         var ex = await Assert.ThrowsAsync<RpcException>(() => server.GenerateAsync(new GenerateRequest { Text = text, MaxTokens = 1 }));
 
         Assert.Equal(StatusCode.InvalidArgument, ex.StatusCode);
-        Assert.Contains("text: 1000000 tokens, must be between 1 and the model's context of 200000 tokens", ex.Status.Detail);
+        Assert.Matches(@"^text: at least 200\d{3} tokens, must be between 1 and the model's context of 200000 tokens$", ex.Status.Detail);
     }
 
     [Fact]

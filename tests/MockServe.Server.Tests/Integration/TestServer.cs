@@ -61,8 +61,7 @@ internal sealed class TestServer : IAsyncDisposable
 
     private static async Task<TestServer> StartAsync(FakeTimeProvider? fake, (string Key, string Value)[] settings)
     {
-        int port = FreePort();
-        int metricsPort = FreePort();
+        var (port, metricsPort) = FreePorts();
         var overrides = new Dictionary<string, string?>
         {
             ["MockServe:Server:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -162,11 +161,14 @@ internal sealed class TestServer : IAsyncDisposable
         await App.DisposeAsync();
     }
 
-    private static int FreePort()
+    /// <summary>Two distinct free ports: both listeners stay open until both ports are known, so the OS cannot hand out one twice.</summary>
+    private static (int Grpc, int Metrics) FreePorts()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var first = new TcpListener(IPAddress.Loopback, 0);
+        using var second = new TcpListener(IPAddress.Loopback, 0);
+        first.Start();
+        second.Start();
+        return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port);
     }
 }
 

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 using Grpc.Core;
 
 using Microsoft.Extensions.Logging;
@@ -12,6 +10,7 @@ using MockServe.Core.Profiles;
 using MockServe.Server.Failures;
 using MockServe.Server.Hosting;
 using MockServe.Server.Metrics;
+using MockServe.Server.Security;
 using MockServe.Server.Text;
 
 namespace MockServe.Server.Services;
@@ -31,8 +30,6 @@ internal sealed class InferenceGrpcService(
 {
     // Model seconds a client refused for a full queue is asked to wait before retrying.
     private const double RetryAfterModelSeconds = 5;
-
-    private static long _nextRequestId;
 
     private readonly ServerOptions _server = serverOptions.Value;
 
@@ -66,10 +63,9 @@ internal sealed class InferenceGrpcService(
             throw Errors.Unavailable("injected failure (refuse): the request was refused before it started");
         }
 
-        string requestId = request.RequestId.Length > 0
-            ? request.RequestId
-            : string.Create(CultureInfo.InvariantCulture, $"ms-{Interlocked.Increment(ref _nextRequestId)}");
-        var text = tokenText.For(requestId, request.PromptCase == GenerateRequest.PromptOneofCase.Text ? request.Text : null);
+        string? prompt = request.PromptCase == GenerateRequest.PromptOneofCase.Text ? request.Text : null;
+        string requestId = request.RequestId.Length > 0 ? request.RequestId : RequestIds.NewServerId();
+        var text = request.RequestId.Length > 0 ? tokenText.For(requestId, prompt) : tokenText.ForAnonymous(prompt);
         long max = input.MaxTokens;
         // The modelled end-of-sequence, drawn before the engine checks max_tokens: a bad count is refused there.
         long target = request.IgnoreEos || max < 1 ? max : text.Between(Math.Clamp(request.MinTokens, 1, max), max);

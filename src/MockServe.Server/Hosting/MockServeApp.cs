@@ -13,6 +13,7 @@ using MockServe.Core.Profiles;
 using MockServe.Server.Configuration;
 using MockServe.Server.Failures;
 using MockServe.Server.Metrics;
+using MockServe.Server.Security;
 using MockServe.Server.Services;
 using MockServe.Server.Text;
 
@@ -65,6 +66,7 @@ public static class MockServeApp
         Settings.AddTo(services, Settings.All);
         var registry = Prometheus.Metrics.NewCustomRegistry();
         AddEngine(services, registry, time ?? TimeProvider.System);
+        SecurityServices.AddTo(services);
 
         // The host reads HostOptions while it is built, and it builds its hosted services (Kestrel reads its
         // endpoints then) before its StartAsync runs the startup validator that ValidateOnStart fills. That
@@ -106,6 +108,7 @@ public static class MockServeApp
         // Built before the first request, as they always were: the engine's clock starts, the o200k tokenizer loads.
         app.Services.GetRequiredService<EngineHost>();
         app.Services.GetRequiredService<IPromptTokenizer>();
+        SecurityServices.Use(app);
         // ServerMetrics writes the exposition itself: prometheus-net refuses the ':' of vLLM's names.
         app.MapWhen(c => c.Connection.LocalPort == server.MetricsPort && c.Request.Path == "/metrics", b => b.Run(async c =>
         {

@@ -19,6 +19,18 @@ public sealed class ServerOptions
     /// <summary>Address both ports bind to; loopback unless set.</summary>
     public string BindAddress { get; set; } = "127.0.0.1";
 
+    /// <summary>
+    /// API keys (KEY or NAME:KEY, the name being the client's identity); with any key (here or in
+    /// <see cref="ApiKeysFile"/>) every call outside <see cref="OpenEndpoints"/> needs <c>authorization: Bearer KEY</c>.
+    /// </summary>
+    public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>A file of API keys, one KEY or NAME:KEY a line; blank lines and lines starting with '#' are skipped.</summary>
+    public string ApiKeysFile { get; set; } = "";
+
+    /// <summary>What stays open without a key when keys are on: health, reflection, metrics, or none.</summary>
+    public List<string> OpenEndpoints { get; set; } = ["health"];
+
     /// <summary>Wall seconds per model second: 0.01 runs the modelled GPU 100 times faster than life.</summary>
     public double TimeScale { get; set; } = 1.0;
 
@@ -78,6 +90,9 @@ public sealed class ServerOptions
         {
             errors.Add(new SettingError(nameof(BindAddress), $"must be an IP address such as 127.0.0.1 or ::1, got '{BindAddress}'"));
         }
+
+        errors.AddRange(Security.ApiKeyList.Validate(this));
+        errors.AddRange(Security.OpenEndpoints.Validate(this));
 
         if (!(TimeScale > 0 && TimeScale <= 1000))
         {

@@ -14,12 +14,14 @@ namespace MockServe.Server.Services;
 /// <summary>
 /// The one writer of a Generate response stream: reads the request's events from its handle and sends every token
 /// that is due as one message, then the completion. Injected aborts and stalls act at half the target length; a
-/// stop sequence ends the turn early, as end-of-sequence would.
+/// stop sequence ends the turn early, as end-of-sequence would. The client is told its own <c>requestId</c>; the log
+/// names the engine's (which carries the client's identity when API keys are on).
 /// </summary>
 internal sealed class GenerateStream(
     EngineLane lane,
     TimeProvider time,
     RequestHandle handle,
+    string requestId,
     TokenText.Stream text,
     StopSequenceMatcher stops,
     long target,
@@ -28,8 +30,6 @@ internal sealed class GenerateStream(
     bool logRequests,
     ILogger logger)
 {
-    private readonly string _requestId = handle.Request.RequestId;
-
     public async Task RunAsync(IServerStreamWriter<GenerateResponse> writer, CancellationToken ct)
     {
         long failAt = failure is FailureKinds.Abort or FailureKinds.Stall ? Math.Max(1, target / 2) : -1;
@@ -78,7 +78,7 @@ internal sealed class GenerateStream(
                 stops.Sent(chunk.Text);
                 chunk.CompletionTokens = sent;
                 lane.Metrics.ObserveStreamLag(lane.Engine.Now - oldest);
-                await writer.WriteAsync(new GenerateResponse { RequestId = _requestId, Chunk = chunk }, ct);
+                await writer.WriteAsync(new GenerateResponse { RequestId = requestId, Chunk = chunk }, ct);
             }
 
             if (failNow && failure == FailureKinds.Abort)
@@ -101,14 +101,14 @@ internal sealed class GenerateStream(
             }
         }
 
-        throw new RpcException(new Status(StatusCode.Internal, $"request {_requestId}: the engine ended the stream without a result"));
+        throw new RpcException(new Status(StatusCode.Internal, $"request {requestId}: the engine ended the stream without a result"));
     }
 
     private void LogEnded(string reason)
     {
         if (logRequests)
         {
-            Log.RequestEnded(logger, _requestId, reason);
+            Log.RequestEnded(logger, handle.Request.RequestId, reason);
         }
     }
 
@@ -119,7 +119,7 @@ internal sealed class GenerateStream(
             // The client went away (or its deadline passed): nobody is left to tell.
             ct.ThrowIfCancellationRequested();
             LogEnded("aborted by Abort or CloseSession");
-            throw new RpcException(new Status(StatusCode.Cancelled, $"request {_requestId} was aborted (Abort or CloseSession) after {sent} tokens"));
+            throw new RpcException(new Status(StatusCode.Cancelled, $"request {requestId} was aborted (Abort or CloseSession) after {sent} tokens"));
         }
 
         var finish = result.FinishReason == Core.Engine.FinishReason.Stop ? Contracts.V1.FinishReason.Stop : Contracts.V1.FinishReason.Length;
@@ -135,14 +135,14 @@ internal sealed class GenerateStream(
             },
             Timing = result.ToTiming(),
         };
-        await writer.WriteAsync(new GenerateResponse { RequestId = _requestId, Complete = complete }, ct);
+        await writer.WriteAsync(new GenerateResponse { RequestId = requestId, Complete = complete }, ct);
         if (!logRequests)
         {
             return;
         }
 
         Log.RequestFinished(
-            logger, _requestId, handle.Request.SessionId ?? "", finish.ToString().ToLowerInvariant(), result.PromptTokens, result.CachedTokens,
+            logger, handle.Request.RequestId, handle.Request.SessionId ?? "", finish.ToString().ToLowerInvariant(), result.PromptTokens, result.CachedTokens,
             result.CacheState.ToString().ToLowerInvariant(), sent, result.TimeToFirstToken, result.QueueSeconds, result.SwapInSeconds,
             result.PrefillSeconds, result.DecodeSeconds, result.Preemptions);
     }

@@ -37,6 +37,7 @@ internal sealed class InferenceGrpcService(
     {
         var lane = host.LaneFor(context.RequestHeaders);
         var (engine, metrics) = (lane.Engine, lane.Metrics);
+        var client = ClientIdentity.Of(context);
         if (host.IsDraining)
         {
             metrics.CountRequest(RequestOutcomes.RejectedUnavailable);
@@ -71,8 +72,8 @@ internal sealed class InferenceGrpcService(
         long target = request.IgnoreEos || max < 1 ? max : text.Between(Math.Clamp(request.MinTokens, 1, max), max);
         var submitted = await engine.SubmitAsync(new InferenceRequest
         {
-            RequestId = requestId,
-            SessionId = request.SessionId.Length > 0 ? request.SessionId : null,
+            RequestId = client.Scope(requestId),
+            SessionId = request.SessionId.Length > 0 ? client.Scope(request.SessionId) : null,
             PromptTokens = input.PromptTokens,
             MaxTokens = max,
             StopAfterTokens = target < max ? target : null,
@@ -85,9 +86,9 @@ internal sealed class InferenceGrpcService(
                 RejectReason.Stopped => RequestOutcomes.RejectedUnavailable,
                 _ => RequestOutcomes.RejectedInvalid,
             });
-            string message = submitted.Field is null
+            string message = client.Unscope(submitted.Field is null
                 ? submitted.Problem
-                : $"{GenerateValidation.ToApiField(submitted.Field, input)}: {submitted.Problem}";
+                : $"{GenerateValidation.ToApiField(submitted.Field, input)}: {submitted.Problem}");
             throw Errors.FromRefusal(submitted.Reason, message, engine.ToWall(RetryAfterModelSeconds));
         }
 
@@ -97,7 +98,7 @@ internal sealed class InferenceGrpcService(
             // Whatever ends the call (the client, its deadline, a failed write) ends the request and frees its KV.
             using var cancel = context.CancellationToken.Register(handle.Cancel);
             var stream = new GenerateStream(
-                lane, host.Time, handle, text, new StopSequenceMatcher(request.Stop), target, failure, failureOptions.Value.StallSeconds, _server.LogRequests, logger);
+                lane, host.Time, handle, requestId, text, new StopSequenceMatcher(request.Stop), target, failure, failureOptions.Value.StallSeconds, _server.LogRequests, logger);
             await stream.RunAsync(responseStream, context.CancellationToken);
         }
         finally
@@ -118,7 +119,7 @@ internal sealed class InferenceGrpcService(
             throw Errors.Invalid("request_id: must not be empty");
         }
 
-        return await host.Engine.CancelAsync(request.RequestId)
+        return await host.Engine.CancelAsync(ClientIdentity.Of(context).Scope(request.RequestId))
             ? new AbortResponse()
             : throw Errors.NotFound($"request_id: no request '{request.RequestId}' is in flight");
     }
@@ -130,7 +131,7 @@ internal sealed class InferenceGrpcService(
             throw Errors.Invalid("session_id: must not be empty");
         }
 
-        return await host.Engine.CloseSessionAsync(request.SessionId)
+        return await host.Engine.CloseSessionAsync(ClientIdentity.Of(context).Scope(request.SessionId))
             ? new CloseSessionResponse()
             : throw Errors.NotFound($"session_id: no session '{request.SessionId}' (never seen, closed or expired)");
     }

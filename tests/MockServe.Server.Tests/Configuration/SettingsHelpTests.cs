@@ -42,6 +42,9 @@ public sealed class SettingsHelpTests
     [InlineData("--no-swap", "off")]
     [InlineData("--vllm-metrics", "off")]
     [InlineData("--failure-kinds", "refuse abort stall")]
+    [InlineData("--api-keys", "none")]
+    [InlineData("--api-keys-file", "none")]
+    [InlineData("--open-endpoints", "health")]
     public void ServeHelp_Setting_ShowsItsDefault(string flag, string expected)
     {
         Assert.EndsWith($"[default: {expected}]", HelpLine(flag));

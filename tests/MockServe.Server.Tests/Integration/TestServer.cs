@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 
 using Microsoft.AspNetCore.Builder;
@@ -21,14 +22,14 @@ internal sealed class TestServer : IAsyncDisposable
 
     private readonly FakeTimeProvider? _fake;
 
-    private TestServer(WebApplication app, int port, int metricsPort, FakeTimeProvider? fake)
+    private TestServer(WebApplication app, int port, int metricsPort, FakeTimeProvider? fake, string? apiKey)
     {
         App = app;
         _fake = fake;
         Port = port;
         MetricsPort = metricsPort;
         Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-        Client = new InferenceService.InferenceServiceClient(Channel);
+        Client = ClientWith(apiKey);
     }
 
     public WebApplication App { get; }
@@ -39,6 +40,7 @@ internal sealed class TestServer : IAsyncDisposable
 
     public GrpcChannel Channel { get; }
 
+    /// <summary>A client of <see cref="Channel"/>, with the API key the server was started with (if any).</summary>
     public InferenceService.InferenceServiceClient Client { get; }
 
     public EngineHost Host => (EngineHost)App.Services.GetService(typeof(EngineHost))!;
@@ -50,16 +52,19 @@ internal sealed class TestServer : IAsyncDisposable
     /// Starts a server on the system clock at time scale 0.01 unless <paramref name="settings"/> say otherwise;
     /// settings are configuration keys below MockServe: (Server:TimeScale=0.01).
     /// </summary>
-    public static Task<TestServer> StartAsync(params (string Key, string Value)[] settings) => StartAsync(null, settings);
+    public static Task<TestServer> StartAsync(params (string Key, string Value)[] settings) => StartAsync(null, null, settings);
+
+    /// <summary>As <see cref="StartAsync(ValueTuple{string, string}[])"/>, with <see cref="Client"/> sending <paramref name="apiKey"/>.</summary>
+    public static Task<TestServer> StartWithKeyAsync(string apiKey, params (string Key, string Value)[] settings) => StartAsync(null, apiKey, settings);
 
     /// <summary>
     /// Starts a server whose model time is a fake clock at time scale 1: nothing happens until <see cref="DriveAsync"/>
     /// moves it, so requests sent before that all arrive at model time 0 and every model time is exact.
     /// </summary>
     public static Task<TestServer> StartOnFakeClockAsync(params (string Key, string Value)[] settings) =>
-        StartAsync(new FakeTimeProvider(), [("Server:TimeScale", "1"), .. settings]);
+        StartAsync(new FakeTimeProvider(), null, [("Server:TimeScale", "1"), .. settings]);
 
-    private static async Task<TestServer> StartAsync(FakeTimeProvider? fake, (string Key, string Value)[] settings)
+    private static async Task<TestServer> StartAsync(FakeTimeProvider? fake, string? apiKey, (string Key, string Value)[] settings)
     {
         int port = FreePort();
         int metricsPort = FreePort();
@@ -78,7 +83,7 @@ internal sealed class TestServer : IAsyncDisposable
 
         var app = MockServeApp.Build(overrides, fake);
         await app.StartAsync();
-        return new TestServer(app, port, metricsPort, fake);
+        return new TestServer(app, port, metricsPort, fake, apiKey);
     }
 
     /// <summary>
@@ -149,11 +154,24 @@ internal sealed class TestServer : IAsyncDisposable
         return pool;
     }
 
+    /// <summary>Calls over <see cref="Channel"/> that send <paramref name="apiKey"/> as a bearer token; none when null.</summary>
+    public CallInvoker Invoker(string? apiKey) => apiKey is null
+        ? Channel.CreateCallInvoker()
+        : Channel.Intercept(headers =>
+        {
+            headers.Add("authorization", $"Bearer {apiKey}");
+            return headers;
+        });
+
+    public InferenceService.InferenceServiceClient ClientWith(string? apiKey) => new(Invoker(apiKey));
+
     public async Task<string> ScrapeAsync()
     {
         using var http = new HttpClient();
-        return await http.GetStringAsync(new Uri($"http://127.0.0.1:{MetricsPort}/metrics"));
+        return await http.GetStringAsync(MetricsUri);
     }
+
+    public Uri MetricsUri => new($"http://127.0.0.1:{MetricsPort}/metrics");
 
     public async ValueTask DisposeAsync()
     {

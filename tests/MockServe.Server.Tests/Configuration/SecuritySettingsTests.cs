@@ -1,0 +1,36 @@
+using MockServe.Server.Tests.Cli;
+
+namespace MockServe.Server.Tests.Configuration;
+
+/// <summary>The TLS and API key settings: checked at start like every other, and never echoing a key.</summary>
+public sealed class SecuritySettingsTests
+{
+    [Fact]
+    public void Serve_ApiKeysFileMissing_FailsNamingTheSettingAndPath()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"mockserve-no-such-{Guid.NewGuid():N}.txt");
+
+        var run = CliRun.Of("serve", "--api-keys-file", path);
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal($"error: --api-keys-file: {path}: file not found{Environment.NewLine}", run.Error);
+    }
+
+    [Fact]
+    public void Serve_DuplicateApiKey_FailsWithoutPrintingIt()
+    {
+        var run = CliRun.Of("serve", "--api-keys", "a:hunter2-hunter2", "b:hunter2-hunter2");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal($"error: --api-keys: item 2: the key appears twice (give each client its own){Environment.NewLine}", run.Error);
+    }
+
+    [Fact]
+    public void Serve_UnknownOpenEndpoint_FailsListingTheKnownOnes()
+    {
+        var run = CliRun.Of("serve", "--open-endpoints", "health", "admin");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.Equal($"error: --open-endpoints: unknown endpoint 'admin', expected health, reflection, metrics or none{Environment.NewLine}", run.Error);
+    }
+}

@@ -77,12 +77,12 @@ public static class MockServeApp
             validator.Validate();
             o.ShutdownTimeout = TimeSpan.FromSeconds(server.Value.DrainSeconds + 5);
         });
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>((k, options) =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>, ServerTls>((k, options, tls) =>
         {
             var server = options.Value;
             var bind = IPAddress.Parse(server.BindAddress);
-            k.Listen(bind, server.Port, l => l.Protocols = HttpProtocols.Http2);
-            k.Listen(bind, server.MetricsPort, l => l.Protocols = HttpProtocols.Http1);
+            k.Listen(bind, server.Port, l => tls.Use(l, HttpProtocols.Http2));
+            k.Listen(bind, server.MetricsPort, l => tls.Use(l, HttpProtocols.Http1));
             k.Limits.Http2.MaxStreamsPerConnection = server.MaxStreamsPerConnection;
         });
         services.AddGrpc();
@@ -125,7 +125,7 @@ public static class MockServeApp
                 app.Logger,
                 $"{deployment.Model.Id} on {deployment.TensorParallel} x {deployment.Gpu.Id}",
                 $"{server.BindAddress}:{server.Port}",
-                $"http://{server.BindAddress}:{server.MetricsPort}/metrics",
+                $"{app.Services.GetRequiredService<ServerTls>().Scheme}://{server.BindAddress}:{server.MetricsPort}/metrics",
                 app.Services.GetRequiredService<IOptions<EngineOptions>>().Value.Scheduler,
                 server.TimeScale);
         });

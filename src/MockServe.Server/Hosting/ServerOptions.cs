@@ -10,10 +10,10 @@ namespace MockServe.Server.Hosting;
 /// </summary>
 public sealed class ServerOptions
 {
-    /// <summary>gRPC (h2c) port.</summary>
+    /// <summary>gRPC port: h2c, or HTTP/2 over TLS when TLS is on.</summary>
     public int Port { get; set; } = 50051;
 
-    /// <summary>Prometheus text at http://BIND:PORT/metrics.</summary>
+    /// <summary>Prometheus text at http://BIND:PORT/metrics (https when TLS is on).</summary>
     public int MetricsPort { get; set; } = 9464;
 
     /// <summary>Address both ports bind to; loopback unless set.</summary>
@@ -30,6 +30,21 @@ public sealed class ServerOptions
 
     /// <summary>What stays open without a key when keys are on: health, reflection, metrics, or none.</summary>
     public List<string> OpenEndpoints { get; set; } = ["health"];
+
+    /// <summary>TLS on both ports with this certificate: PEM (chain, and key unless <see cref="TlsKey"/>) or PFX.</summary>
+    public string TlsCertificate { get; set; } = "";
+
+    /// <summary>PEM private key of <see cref="TlsCertificate"/>, when it is not in the certificate's file.</summary>
+    public string TlsKey { get; set; } = "";
+
+    /// <summary>Password of a PFX <see cref="TlsCertificate"/> or of an encrypted PEM key.</summary>
+    public string TlsPassword { get; set; } = "";
+
+    /// <summary>TLS on both ports with a self-signed certificate for localhost, 127.0.0.1 and ::1, made at start.</summary>
+    public bool TlsDevCertificate { get; set; }
+
+    /// <summary>Where to write the development certificate's public part (PEM) for clients to trust.</summary>
+    public string TlsDevCertificateOut { get; set; } = "";
 
     /// <summary>Wall seconds per model second: 0.01 runs the modelled GPU 100 times faster than life.</summary>
     public double TimeScale { get; set; } = 1.0;
@@ -93,6 +108,7 @@ public sealed class ServerOptions
 
         errors.AddRange(Security.ApiKeyList.Validate(this));
         errors.AddRange(Security.OpenEndpoints.Validate(this));
+        errors.AddRange(Security.ServerTls.Validate(this));
 
         if (!(TimeScale > 0 && TimeScale <= 1000))
         {

@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Net;
 
 using Grpc.Core;
-using Grpc.Net.Client;
 
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -19,7 +18,7 @@ namespace MockServe.Server.Hosting;
 /// request compiles Kestrel's HTTP/2, gRPC's and this server's code on its way and reaches its client tens of
 /// milliseconds later than the model says; after it, the first request is as punctual as the rest.
 /// </summary>
-internal sealed partial class WarmupService(EngineHost host, IOptions<ServerOptions> options, ApiKeyTable keys, ILogger<WarmupService> logger) : IHostedLifecycleService
+internal sealed partial class WarmupService(EngineHost host, IOptions<ServerOptions> options, ServerTls tls, ApiKeyTable keys, ILogger<WarmupService> logger) : IHostedLifecycleService
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
 
@@ -44,7 +43,7 @@ internal sealed partial class WarmupService(EngineHost host, IOptions<ServerOpti
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Budget);
-            await CallAsync(server, keys, timeout.Token);
+            await CallAsync(server, tls, keys, timeout.Token);
             warmedUp = true;
             LogWarmedUp(logger, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
@@ -65,7 +64,7 @@ internal sealed partial class WarmupService(EngineHost host, IOptions<ServerOpti
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private static async Task CallAsync(ServerOptions server, ApiKeyTable keys, CancellationToken ct)
+    private static async Task CallAsync(ServerOptions server, ServerTls tls, ApiKeyTable keys, CancellationToken ct)
     {
         var address = IPAddress.Parse(server.BindAddress);
         // A wildcard bind is reached on loopback; any other address as it is.
@@ -73,7 +72,7 @@ internal sealed partial class WarmupService(EngineHost host, IOptions<ServerOpti
             : address.Equals(IPAddress.IPv6Any) ? "[::1]"
             : address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]"
             : address.ToString();
-        using var channel = GrpcChannel.ForAddress($"http://{hostName}:{server.Port}");
+        using var channel = tls.CreateSelfChannel(hostName, server.Port);
         var client = new InferenceService.InferenceServiceClient(channel);
         var warmup = keys.Authorize(new Metadata { { EngineHost.WarmupKey, "1" } });
         await client.GetServerInfoAsync(new GetServerInfoRequest(), warmup, cancellationToken: ct);

@@ -5,15 +5,17 @@ namespace MockServe.Server.Tests.Configuration;
 /// <summary>The TLS and API key settings: checked at start like every other, and never echoing a key.</summary>
 public sealed class SecuritySettingsTests
 {
-    [Fact]
-    public void Serve_ApiKeysFileMissing_FailsNamingTheSettingAndPath()
+    [Theory]
+    [InlineData("--api-keys-file")]
+    [InlineData("--tls-cert")]
+    public void Serve_FileMissing_FailsNamingTheSettingAndPath(string flag)
     {
         string path = Path.Combine(Path.GetTempPath(), $"mockserve-no-such-{Guid.NewGuid():N}.txt");
 
-        var run = CliRun.Of("serve", "--api-keys-file", path);
+        var run = CliRun.Of("serve", flag, path);
 
         Assert.Equal(1, run.ExitCode);
-        Assert.Equal($"error: --api-keys-file: {path}: file not found{Environment.NewLine}", run.Error);
+        Assert.Equal($"error: {flag}: {path}: file not found{Environment.NewLine}", run.Error);
     }
 
     [Fact]
@@ -32,5 +34,18 @@ public sealed class SecuritySettingsTests
 
         Assert.Equal(1, run.ExitCode);
         Assert.Equal($"error: --open-endpoints: unknown endpoint 'admin', expected health, reflection, metrics or none{Environment.NewLine}", run.Error);
+    }
+
+    [Fact]
+    public void Serve_TlsCertificateFromVariableNotACertificate_FailsNamingTheVariableAndPath()
+    {
+        using var dir = new TempDirectory();
+        string path = dir.Write("junk.pem", "not a certificate");
+        var sources = CliRun.NoSources with { Environment = new Dictionary<string, string> { ["MockServe__Server__TlsCertificate"] = path } };
+
+        var run = CliRun.With(sources, "serve");
+
+        Assert.Equal(1, run.ExitCode);
+        Assert.StartsWith($"error: MockServe__Server__TlsCertificate: {path}: ", run.Error);
     }
 }

@@ -1,12 +1,14 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 
 using Grpc.Core;
 using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 using MockServe.Contracts.V1;
@@ -28,7 +30,10 @@ internal sealed class TestServer : IAsyncDisposable
         _fake = fake;
         Port = port;
         MetricsPort = metricsPort;
-        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
+        Trusted = TrustedCertificate(((IOptions<ServerOptions>)app.Services.GetService(typeof(IOptions<ServerOptions>))!).Value);
+        Channel = Trusted is null
+            ? GrpcChannel.ForAddress($"http://127.0.0.1:{port}")
+            : GrpcChannel.ForAddress($"https://127.0.0.1:{port}", new GrpcChannelOptions { HttpHandler = CreateHandler(), DisposeHttpClient = true });
         Client = ClientWith(apiKey);
     }
 
@@ -37,6 +42,12 @@ internal sealed class TestServer : IAsyncDisposable
     public int Port { get; }
 
     public int MetricsPort { get; }
+
+    /// <summary>
+    /// The certificate the test's clients trust when TLS is on: the development certificate's public part as the
+    /// server wrote it (Server:TlsDevCertificateOut), or the certificate file it serves.
+    /// </summary>
+    public X509Certificate2? Trusted { get; }
 
     public GrpcChannel Channel { get; }
 
@@ -167,18 +178,42 @@ internal sealed class TestServer : IAsyncDisposable
 
     public async Task<string> ScrapeAsync()
     {
-        using var http = new HttpClient();
+        using var http = new HttpClient(CreateHandler());
         return await http.GetStringAsync(MetricsUri);
     }
 
-    public Uri MetricsUri => new($"http://127.0.0.1:{MetricsPort}/metrics");
+    public Uri MetricsUri => new($"{(Trusted is null ? "http" : "https")}://127.0.0.1:{MetricsPort}/metrics");
+
+    /// <summary>A handler that trusts <see cref="Trusted"/> (and nothing else) as its root when TLS is on.</summary>
+    public SocketsHttpHandler CreateHandler()
+    {
+        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
+        if (Trusted is { } trusted)
+        {
+            handler.SslOptions.CertificateChainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                CustomTrustStore = { trusted },
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+        }
+
+        return handler;
+    }
 
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();
+        Trusted?.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
     }
+
+    private static X509Certificate2? TrustedCertificate(ServerOptions options) =>
+        options.TlsDevCertificateOut.Length > 0 ? X509CertificateLoader.LoadCertificateFromFile(options.TlsDevCertificateOut)
+        : options.TlsCertificate.Length > 0 ? X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey.Length > 0 ? options.TlsKey : null)
+        : options.TlsDevCertificate ? throw new InvalidOperationException("a test server with a development certificate needs Server:TlsDevCertificateOut to trust it")
+        : null;
 
     private static int FreePort()
     {

@@ -15,7 +15,7 @@ internal static class ServeCommand
     public static IReadOnlyList<SettingsSection> Sections => Settings.All;
 
     public static Command Create(SettingSources sources) =>
-        Configure(new Command("serve", "Serve the gRPC API (h2c) with health, reflection and Prometheus metrics."), sources);
+        Configure(new Command("serve", "Serve the gRPC API (h2c, or HTTP/2 over TLS) with health, reflection and Prometheus metrics."), sources);
 
     /// <summary>Adds the serve options and action to <paramref name="command"/> (the root command serves too).</summary>
     public static T Configure<T>(T command, SettingSources sources)

@@ -87,7 +87,8 @@ public sealed class Setting
             (SettingKind.Duration, double seconds) => SettingText.FormatDuration(seconds),
             (SettingKind.Switch, bool on) => on ? "on" : "off",
             (SettingKind.InverseSwitch, bool on) => on ? "off" : "on",
-            (SettingKind.List, IEnumerable items) => string.Join(' ', items.Cast<object>()),
+            (SettingKind.List, IEnumerable items) when items.Cast<object>().Any() => string.Join(' ', items.Cast<object>()),
+            (SettingKind.List, _) or (_, "") => "none",
             (_, IFormattable formattable) => formattable.ToString(null, CultureInfo.InvariantCulture),
             _ => value.ToString() ?? "",
         };

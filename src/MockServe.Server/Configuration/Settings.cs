@@ -12,9 +12,23 @@ namespace MockServe.Server.Configuration;
 public static class Settings
 {
     public static SettingsSection<ServerOptions> Server { get; } = new SettingsSection<ServerOptions>("MockServe:Server", o => o.Validate())
-        .Add(o => o.Port, "--port", SettingKind.Whole, "N", "gRPC port (h2c), 0 to 65535.")
+        .Add(o => o.Port, "--port", SettingKind.Whole, "N", "gRPC port (h2c, or HTTP/2 over TLS), 0 to 65535.")
         .Add(o => o.MetricsPort, "--metrics-port", SettingKind.Whole, "N", "Port of Prometheus text at /metrics, 0 to 65535, not the gRPC port.")
         .Add(o => o.BindAddress, "--bind", SettingKind.Text, "IP", "Address both ports bind to.")
+        .Add(o => o.ApiKeys, "--api-keys", SettingKind.List, "KEY|NAME:KEY",
+            "API keys (a file or variable keeps them out of the process list); any key makes every call need 'authorization: Bearer KEY'.")
+        .Add(o => o.ApiKeysFile, "--api-keys-file", SettingKind.Text, "FILE", "API keys, one KEY or NAME:KEY a line; '#' starts a comment line.")
+        .Add(o => o.OpenEndpoints, "--open-endpoints", SettingKind.List, "health|reflection|metrics|none",
+            "What needs no API key when keys are on.")
+        .Add(o => o.TlsCertificate, "--tls-cert", SettingKind.Text, "FILE",
+            "TLS on both ports with this certificate: PEM (chain, and key unless --tls-key) or PFX.")
+        .Add(o => o.TlsKey, "--tls-key", SettingKind.Text, "FILE", "PEM private key of --tls-cert, when not in the certificate's file.")
+        .Add(o => o.TlsPassword, "--tls-password", SettingKind.Text, "PASSWORD",
+            "Password of a PFX --tls-cert or an encrypted key (a variable keeps it out of the process list).")
+        .Add(o => o.TlsDevCertificate, "--tls-dev-cert", SettingKind.Switch, "",
+            "TLS on both ports with a self-signed certificate for localhost, 127.0.0.1 and ::1, made at start.")
+        .Add(o => o.TlsDevCertificateOut, "--tls-dev-cert-out", SettingKind.Text, "FILE",
+            "Write the development certificate's public part (PEM) here for clients to trust.")
         .Add(o => o.TimeScale, "--time-scale", SettingKind.Number, "F",
             "Wall seconds per model second, above 0 and at most 1000: 0.01 runs the modelled GPU 100 times faster than life.")
         .Add(o => o.DrainSeconds, "--drain", SettingKind.Duration, "DURATION", "Wall time streams in flight may take to finish at shutdown, at most 1h.")

@@ -14,6 +14,7 @@ using MockServe.Server.Configuration;
 using MockServe.Server.Failures;
 using MockServe.Server.Metrics;
 using MockServe.Server.Protocol;
+using MockServe.Server.Security;
 using MockServe.Server.Services;
 using MockServe.Server.Text;
 
@@ -66,6 +67,7 @@ public static class MockServeApp
         Settings.AddTo(services, Settings.All);
         var registry = Prometheus.Metrics.NewCustomRegistry();
         AddEngine(services, registry, time ?? TimeProvider.System);
+        SecurityServices.AddTo(services);
 
         // The host reads HostOptions while it is built, and it builds its hosted services (Kestrel reads its
         // endpoints then) before its StartAsync runs the startup validator that ValidateOnStart fills. That
@@ -77,12 +79,12 @@ public static class MockServeApp
             // The drain ends every stream at DrainSeconds; the second after it is for ending them and closing connections.
             o.ShutdownTimeout = TimeSpan.FromSeconds(server.Value.DrainSeconds + 1);
         });
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>>((k, options) =>
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>, ServerTls>((k, options, tls) =>
         {
             var server = options.Value;
             var bind = IPAddress.Parse(server.BindAddress);
-            k.Listen(bind, server.Port, l => l.Protocols = HttpProtocols.Http2);
-            k.Listen(bind, server.MetricsPort, l => l.Protocols = HttpProtocols.Http1);
+            k.Listen(bind, server.Port, l => tls.Use(l, HttpProtocols.Http2));
+            k.Listen(bind, server.MetricsPort, l => tls.Use(l, HttpProtocols.Http1));
             k.Limits.Http2.MaxStreamsPerConnection = server.MaxStreamsPerConnection;
             // One message header and the largest message; Kestrel's default (30,000,000 bytes) cut calls below the limit.
             k.Limits.MaxRequestBodySize = server.MaxReceiveMessageBytes + (long)GrpcCallGuard.FrameHeaderBytes;
@@ -112,6 +114,7 @@ public static class MockServeApp
         // Built before the first request, as they always were: the engine's clock starts, the o200k tokenizer loads.
         app.Services.GetRequiredService<EngineHost>();
         app.Services.GetRequiredService<IPromptTokenizer>();
+        SecurityServices.Use(app);
         // ServerMetrics writes the exposition itself: prometheus-net refuses the ':' of vLLM's names.
         app.MapWhen(c => c.Connection.LocalPort == server.MetricsPort && c.Request.Path == "/metrics", b => b.Run(async c =>
         {
@@ -129,7 +132,7 @@ public static class MockServeApp
                 app.Logger,
                 $"{deployment.Model.Id} on {deployment.TensorParallel} x {deployment.Gpu.Id}",
                 $"{server.BindAddress}:{server.Port}",
-                $"http://{server.BindAddress}:{server.MetricsPort}/metrics",
+                $"{app.Services.GetRequiredService<ServerTls>().Scheme}://{server.BindAddress}:{server.MetricsPort}/metrics",
                 app.Services.GetRequiredService<IOptions<EngineOptions>>().Value.Scheduler,
                 server.TimeScale);
         });

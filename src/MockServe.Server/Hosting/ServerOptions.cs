@@ -10,14 +10,41 @@ namespace MockServe.Server.Hosting;
 /// </summary>
 public sealed class ServerOptions
 {
-    /// <summary>gRPC (h2c) port.</summary>
+    /// <summary>gRPC port: h2c, or HTTP/2 over TLS when TLS is on.</summary>
     public int Port { get; set; } = 50051;
 
-    /// <summary>Prometheus text at http://BIND:PORT/metrics.</summary>
+    /// <summary>Prometheus text at http://BIND:PORT/metrics (https when TLS is on).</summary>
     public int MetricsPort { get; set; } = 9464;
 
     /// <summary>Address both ports bind to; loopback unless set.</summary>
     public string BindAddress { get; set; } = "127.0.0.1";
+
+    /// <summary>
+    /// API keys (KEY or NAME:KEY, the name being the client's identity); with any key (here or in
+    /// <see cref="ApiKeysFile"/>) every call outside <see cref="OpenEndpoints"/> needs <c>authorization: Bearer KEY</c>.
+    /// </summary>
+    public List<string> ApiKeys { get; set; } = [];
+
+    /// <summary>A file of API keys, one KEY or NAME:KEY a line; blank lines and lines starting with '#' are skipped.</summary>
+    public string ApiKeysFile { get; set; } = "";
+
+    /// <summary>What stays open without a key when keys are on: health, reflection, metrics, or none.</summary>
+    public List<string> OpenEndpoints { get; set; } = ["health"];
+
+    /// <summary>TLS on both ports with this certificate: PEM (chain, and key unless <see cref="TlsKey"/>) or PFX.</summary>
+    public string TlsCertificate { get; set; } = "";
+
+    /// <summary>PEM private key of <see cref="TlsCertificate"/>, when it is not in the certificate's file.</summary>
+    public string TlsKey { get; set; } = "";
+
+    /// <summary>Password of a PFX <see cref="TlsCertificate"/> or of an encrypted PEM key.</summary>
+    public string TlsPassword { get; set; } = "";
+
+    /// <summary>TLS on both ports with a self-signed certificate for localhost, 127.0.0.1 and ::1, made at start.</summary>
+    public bool TlsDevCertificate { get; set; }
+
+    /// <summary>Where to write the development certificate's public part (PEM) for clients to trust.</summary>
+    public string TlsDevCertificateOut { get; set; } = "";
 
     /// <summary>Wall seconds per model second: 0.01 runs the modelled GPU 100 times faster than life.</summary>
     public double TimeScale { get; set; } = 1.0;
@@ -87,6 +114,10 @@ public sealed class ServerOptions
         {
             errors.Add(new SettingError(nameof(BindAddress), $"must be an IP address such as 127.0.0.1 or ::1, got '{BindAddress}'"));
         }
+
+        errors.AddRange(Security.ApiKeyList.Validate(this));
+        errors.AddRange(Security.OpenEndpoints.Validate(this));
+        errors.AddRange(Security.ServerTls.Validate(this));
 
         if (!(TimeScale > 0 && TimeScale <= 1000))
         {

@@ -2,13 +2,13 @@ using System.Diagnostics;
 using System.Net;
 
 using Grpc.Core;
-using Grpc.Net.Client;
 
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 
 using MockServe.Contracts.V1;
+using MockServe.Server.Security;
 
 namespace MockServe.Server.Hosting;
 
@@ -18,7 +18,7 @@ namespace MockServe.Server.Hosting;
 /// request compiles Kestrel's HTTP/2, gRPC's and this server's code on its way and reaches its client tens of
 /// milliseconds later than the model says; after it, the first request is as punctual as the rest.
 /// </summary>
-internal sealed partial class WarmupService(EngineHost host, IOptions<ServerOptions> options, ILogger<WarmupService> logger) : IHostedLifecycleService
+internal sealed partial class WarmupService(EngineHost host, IOptions<ServerOptions> options, ServerTls tls, ApiKeyTable keys, ILogger<WarmupService> logger) : IHostedLifecycleService
 {
     private static readonly TimeSpan Budget = TimeSpan.FromSeconds(10);
 
@@ -43,7 +43,7 @@ internal sealed partial class WarmupService(EngineHost host, IOptions<ServerOpti
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(Budget);
-            await CallAsync(server, timeout.Token);
+            await CallAsync(server, tls, keys, timeout.Token);
             warmedUp = true;
             LogWarmedUp(logger, Stopwatch.GetElapsedTime(start).TotalMilliseconds);
         }
@@ -64,7 +64,7 @@ internal sealed partial class WarmupService(EngineHost host, IOptions<ServerOpti
 
     public Task StoppedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
-    private static async Task CallAsync(ServerOptions server, CancellationToken ct)
+    private static async Task CallAsync(ServerOptions server, ServerTls tls, ApiKeyTable keys, CancellationToken ct)
     {
         var address = IPAddress.Parse(server.BindAddress);
         // A wildcard bind is reached on loopback; any other address as it is.
@@ -72,9 +72,9 @@ internal sealed partial class WarmupService(EngineHost host, IOptions<ServerOpti
             : address.Equals(IPAddress.IPv6Any) ? "[::1]"
             : address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetworkV6 ? $"[{address}]"
             : address.ToString();
-        using var channel = GrpcChannel.ForAddress($"http://{hostName}:{server.Port}");
+        using var channel = tls.CreateSelfChannel(hostName, server.Port);
         var client = new InferenceService.InferenceServiceClient(channel);
-        var warmup = new Metadata { { EngineHost.WarmupKey, "1" } };
+        var warmup = keys.Authorize(new Metadata { { EngineHost.WarmupKey, "1" } });
         await client.GetServerInfoAsync(new GetServerInfoRequest(), warmup, cancellationToken: ct);
         await client.EstimateAsync(new EstimateRequest { ContextTokens = 1000 }, warmup, cancellationToken: ct);
         // Two turns of one session: new, then hot; several tokens per stream, so the writer loop runs too.

@@ -15,12 +15,14 @@ namespace MockServe.Server.Services;
 /// The one writer of a Generate response stream: reads the request's events from its handle and sends every token
 /// that is due as one message, then the completion. Injected aborts and stalls act at half the target length; a
 /// stop sequence ends the turn early, as end-of-sequence would. When the server's drain runs out, the stream ends
-/// with UNAVAILABLE after the tokens already sent.
+/// with UNAVAILABLE after the tokens already sent. The client is told its own <c>requestId</c>; the log names the
+/// engine's (which carries the client's identity when API keys are on).
 /// </summary>
 internal sealed class GenerateStream(
     EngineLane lane,
     TimeProvider time,
     RequestHandle handle,
+    string requestId,
     TokenText.Stream text,
     StopSequenceMatcher stops,
     long target,
@@ -29,8 +31,6 @@ internal sealed class GenerateStream(
     bool logRequests,
     ILogger logger)
 {
-    private readonly string _requestId = handle.Request.RequestId;
-
     private long _sent;
 
     /// <param name="writer">The response stream.</param>
@@ -47,12 +47,12 @@ internal sealed class GenerateStream(
         {
             handle.Cancel();
             LogEnded($"drain over after {_sent} tokens");
-            throw new RpcException(new Status(StatusCode.Unavailable, $"server shutting down: its drain ended before request {_requestId} finished, after {_sent} tokens"));
+            throw new RpcException(new Status(StatusCode.Unavailable, $"server shutting down: its drain ended before request {requestId} finished, after {_sent} tokens"));
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
             // The client went away or its deadline passed: a status nobody reads, but not UNKNOWN in the server's books.
-            throw new RpcException(new Status(StatusCode.Cancelled, $"request {_requestId}: the call was cancelled after {_sent} tokens"));
+            throw new RpcException(new Status(StatusCode.Cancelled, $"request {requestId}: the call was cancelled after {_sent} tokens"));
         }
     }
 
@@ -105,7 +105,7 @@ internal sealed class GenerateStream(
                 stops.Sent(chunk.Text);
                 chunk.CompletionTokens = _sent;
                 lane.Metrics.ObserveStreamLag(lane.Engine.Now - oldest);
-                await writer.WriteAsync(new GenerateResponse { RequestId = _requestId, Chunk = chunk }, ct);
+                await writer.WriteAsync(new GenerateResponse { RequestId = requestId, Chunk = chunk }, ct);
             }
 
             if (failNow && failure == FailureKinds.Abort)
@@ -128,14 +128,14 @@ internal sealed class GenerateStream(
             }
         }
 
-        throw new RpcException(new Status(StatusCode.Internal, $"request {_requestId}: the engine ended the stream without a result"));
+        throw new RpcException(new Status(StatusCode.Internal, $"request {requestId}: the engine ended the stream without a result"));
     }
 
     private void LogEnded(string reason)
     {
         if (logRequests)
         {
-            Log.RequestEnded(logger, _requestId, reason);
+            Log.RequestEnded(logger, handle.Request.RequestId, reason);
         }
     }
 
@@ -146,7 +146,7 @@ internal sealed class GenerateStream(
             // The client went away (or its deadline passed): nobody is left to tell.
             ct.ThrowIfCancellationRequested();
             LogEnded("aborted by Abort or CloseSession");
-            throw new RpcException(new Status(StatusCode.Cancelled, $"request {_requestId} was aborted (Abort or CloseSession) after {sent} tokens"));
+            throw new RpcException(new Status(StatusCode.Cancelled, $"request {requestId} was aborted (Abort or CloseSession) after {sent} tokens"));
         }
 
         var finish = result.FinishReason == Core.Engine.FinishReason.Stop ? Contracts.V1.FinishReason.Stop : Contracts.V1.FinishReason.Length;
@@ -162,14 +162,14 @@ internal sealed class GenerateStream(
             },
             Timing = result.ToTiming(),
         };
-        await writer.WriteAsync(new GenerateResponse { RequestId = _requestId, Complete = complete }, ct);
+        await writer.WriteAsync(new GenerateResponse { RequestId = requestId, Complete = complete }, ct);
         if (!logRequests)
         {
             return;
         }
 
         Log.RequestFinished(
-            logger, _requestId, handle.Request.SessionId ?? "", finish.ToString().ToLowerInvariant(), result.PromptTokens, result.CachedTokens,
+            logger, handle.Request.RequestId, handle.Request.SessionId ?? "", finish.ToString().ToLowerInvariant(), result.PromptTokens, result.CachedTokens,
             result.CacheState.ToString().ToLowerInvariant(), sent, result.TimeToFirstToken, result.QueueSeconds, result.SwapInSeconds,
             result.PrefillSeconds, result.DecodeSeconds, result.Preemptions);
     }

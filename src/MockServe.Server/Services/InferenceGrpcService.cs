@@ -1,5 +1,3 @@
-using System.Globalization;
-
 using Grpc.Core;
 
 using Microsoft.Extensions.Logging;
@@ -13,6 +11,7 @@ using MockServe.Server.Failures;
 using MockServe.Server.Hosting;
 using MockServe.Server.Metrics;
 using MockServe.Server.Protocol;
+using MockServe.Server.Security;
 using MockServe.Server.Text;
 
 namespace MockServe.Server.Services;
@@ -34,8 +33,6 @@ internal sealed class InferenceGrpcService(
     // Model seconds a client refused for a full queue (or the session limit) is asked to wait before retrying.
     private const double RetryAfterModelSeconds = 5;
 
-    private static long _nextRequestId;
-
     private readonly ServerOptions _server = serverOptions.Value;
 
     /// <summary>The generated binding, with request parsers that answer a body that does not parse with INVALID_ARGUMENT.</summary>
@@ -47,6 +44,7 @@ internal sealed class InferenceGrpcService(
     {
         var lane = host.LaneFor(context.RequestHeaders);
         var (engine, metrics) = (lane.Engine, lane.Metrics);
+        var client = ClientIdentity.Of(context);
         if (host.IsDraining)
         {
             metrics.CountRequest(RequestOutcomes.RejectedUnavailable);
@@ -85,17 +83,16 @@ internal sealed class InferenceGrpcService(
             throw Errors.Unavailable("injected failure (refuse): the request was refused before it started");
         }
 
-        string requestId = request.RequestId.Length > 0
-            ? request.RequestId
-            : string.Create(CultureInfo.InvariantCulture, $"ms-{Interlocked.Increment(ref _nextRequestId)}");
-        var text = tokenText.For(requestId, request.PromptCase == GenerateRequest.PromptOneofCase.Text ? request.Text : null);
+        string? prompt = request.PromptCase == GenerateRequest.PromptOneofCase.Text ? request.Text : null;
+        string requestId = request.RequestId.Length > 0 ? request.RequestId : RequestIds.NewServerId();
+        var text = request.RequestId.Length > 0 ? tokenText.For(requestId, prompt) : tokenText.ForAnonymous(prompt);
         long max = input.MaxTokens;
         // The modelled end-of-sequence, drawn before the engine checks max_tokens: a bad count is refused there.
         long target = request.IgnoreEos || max < 1 ? max : text.Between(Math.Clamp(request.MinTokens, 1, max), max);
         var submitted = await engine.SubmitAsync(new InferenceRequest
         {
-            RequestId = requestId,
-            SessionId = request.SessionId.Length > 0 ? request.SessionId : null,
+            RequestId = client.Scope(requestId),
+            SessionId = request.SessionId.Length > 0 ? client.Scope(request.SessionId) : null,
             PromptTokens = input.PromptTokens,
             MaxTokens = max,
             StopAfterTokens = target < max ? target : null,
@@ -109,7 +106,7 @@ internal sealed class InferenceGrpcService(
                 RejectReason.Stopped => RequestOutcomes.RejectedUnavailable,
                 _ => RequestOutcomes.RejectedInvalid,
             });
-            string message = GenerateValidation.ToApiMessage(submitted.Field, submitted.Problem, input);
+            string message = client.Unscope(GenerateValidation.ToApiMessage(submitted.Field, submitted.Problem, input));
             throw Errors.FromRefusal(submitted.Reason, message, engine.ToWall(RetryAfterModelSeconds));
         }
 
@@ -119,7 +116,7 @@ internal sealed class InferenceGrpcService(
             // Whatever ends the call (the client, its deadline, a failed write) ends the request and frees its KV.
             using var cancel = context.CancellationToken.Register(handle.Cancel);
             var stream = new GenerateStream(
-                lane, host.Time, handle, text, new StopSequenceMatcher(request.Stop), target, failure, failureOptions.Value.StallSeconds, _server.LogRequests, logger);
+                lane, host.Time, handle, requestId, text, new StopSequenceMatcher(request.Stop), target, failure, failureOptions.Value.StallSeconds, _server.LogRequests, logger);
             await stream.RunAsync(responseStream, context.CancellationToken, host.DrainEnded);
         }
         finally
@@ -140,7 +137,7 @@ internal sealed class InferenceGrpcService(
             throw Errors.Invalid("request_id: must not be empty");
         }
 
-        return await host.Engine.CancelAsync(request.RequestId)
+        return await host.Engine.CancelAsync(ClientIdentity.Of(context).Scope(request.RequestId))
             ? new AbortResponse()
             : throw Errors.NotFound($"request_id: no request '{request.RequestId}' is in flight");
     }
@@ -152,7 +149,7 @@ internal sealed class InferenceGrpcService(
             throw Errors.Invalid("session_id: must not be empty");
         }
 
-        return await host.Engine.CloseSessionAsync(request.SessionId)
+        return await host.Engine.CloseSessionAsync(ClientIdentity.Of(context).Scope(request.SessionId))
             ? new CloseSessionResponse()
             : throw Errors.NotFound($"session_id: no session '{request.SessionId}' (never seen, closed or expired)");
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text;
 
 namespace MockServe.Server.Text;
@@ -21,8 +22,17 @@ public sealed class TokenText(int seed, bool echo)
         " then", " also", " can", " will", " all", " but", " so", ".", ",", " because", " however", " GPU", " HBM",
     ];
 
+    private long _anonymous;
+
     /// <summary>A generator for one request; <paramref name="prompt"/> feeds echo mode.</summary>
     public Stream For(string requestId, string? prompt) => new(Mix(seed, requestId), echo ? SplitWords(prompt) : null);
+
+    /// <summary>
+    /// A generator for a request that came without an id. Server-assigned ids are random (nobody may guess them), so
+    /// the n-th such request since start draws the stream of id "ms-n" instead: one seed still gives one run's text.
+    /// </summary>
+    public Stream ForAnonymous(string? prompt) =>
+        For(string.Create(CultureInfo.InvariantCulture, $"ms-{Interlocked.Increment(ref _anonymous)}"), prompt);
 
     private static ulong Mix(int seed, string requestId)
     {

@@ -42,6 +42,11 @@ public sealed class SettingsHelpTests
     [InlineData("--no-swap", "off")]
     [InlineData("--vllm-metrics", "off")]
     [InlineData("--failure-kinds", "refuse abort stall")]
+    [InlineData("--api-keys", "none")]
+    [InlineData("--api-keys-file", "none")]
+    [InlineData("--open-endpoints", "health")]
+    [InlineData("--tls-cert", "none")]
+    [InlineData("--tls-dev-cert", "off")]
     public void ServeHelp_Setting_ShowsItsDefault(string flag, string expected)
     {
         Assert.EndsWith($"[default: {expected}]", HelpLine(flag));

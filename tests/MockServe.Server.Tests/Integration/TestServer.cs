@@ -1,11 +1,14 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using System.Security.Cryptography.X509Certificates;
 
 using Grpc.Core;
+using Grpc.Core.Interceptors;
 using Grpc.Net.Client;
 
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 
 using MockServe.Contracts.V1;
@@ -21,14 +24,17 @@ internal sealed class TestServer : IAsyncDisposable
 
     private readonly FakeTimeProvider? _fake;
 
-    private TestServer(WebApplication app, int port, int metricsPort, FakeTimeProvider? fake)
+    private TestServer(WebApplication app, int port, int metricsPort, FakeTimeProvider? fake, string? apiKey)
     {
         App = app;
         _fake = fake;
         Port = port;
         MetricsPort = metricsPort;
-        Channel = GrpcChannel.ForAddress($"http://127.0.0.1:{port}");
-        Client = new InferenceService.InferenceServiceClient(Channel);
+        Trusted = TrustedCertificate(((IOptions<ServerOptions>)app.Services.GetService(typeof(IOptions<ServerOptions>))!).Value);
+        Channel = Trusted is null
+            ? GrpcChannel.ForAddress($"http://127.0.0.1:{port}")
+            : GrpcChannel.ForAddress($"https://127.0.0.1:{port}", new GrpcChannelOptions { HttpHandler = CreateHandler(), DisposeHttpClient = true });
+        Client = ClientWith(apiKey);
     }
 
     public WebApplication App { get; }
@@ -37,8 +43,15 @@ internal sealed class TestServer : IAsyncDisposable
 
     public int MetricsPort { get; }
 
+    /// <summary>
+    /// The certificate the test's clients trust when TLS is on: the development certificate's public part as the
+    /// server wrote it (Server:TlsDevCertificateOut), or the certificate file it serves.
+    /// </summary>
+    public X509Certificate2? Trusted { get; }
+
     public GrpcChannel Channel { get; }
 
+    /// <summary>A client of <see cref="Channel"/>, with the API key the server was started with (if any).</summary>
     public InferenceService.InferenceServiceClient Client { get; }
 
     public EngineHost Host => (EngineHost)App.Services.GetService(typeof(EngineHost))!;
@@ -50,16 +63,19 @@ internal sealed class TestServer : IAsyncDisposable
     /// Starts a server on the system clock at time scale 0.01 unless <paramref name="settings"/> say otherwise;
     /// settings are configuration keys below MockServe: (Server:TimeScale=0.01).
     /// </summary>
-    public static Task<TestServer> StartAsync(params (string Key, string Value)[] settings) => StartAsync(null, settings);
+    public static Task<TestServer> StartAsync(params (string Key, string Value)[] settings) => StartAsync(null, null, settings);
+
+    /// <summary>As <see cref="StartAsync(ValueTuple{string, string}[])"/>, with <see cref="Client"/> sending <paramref name="apiKey"/>.</summary>
+    public static Task<TestServer> StartWithKeyAsync(string apiKey, params (string Key, string Value)[] settings) => StartAsync(null, apiKey, settings);
 
     /// <summary>
     /// Starts a server whose model time is a fake clock at time scale 1: nothing happens until <see cref="DriveAsync"/>
     /// moves it, so requests sent before that all arrive at model time 0 and every model time is exact.
     /// </summary>
     public static Task<TestServer> StartOnFakeClockAsync(params (string Key, string Value)[] settings) =>
-        StartAsync(new FakeTimeProvider(), [("Server:TimeScale", "1"), .. settings]);
+        StartAsync(new FakeTimeProvider(), null, [("Server:TimeScale", "1"), .. settings]);
 
-    private static async Task<TestServer> StartAsync(FakeTimeProvider? fake, (string Key, string Value)[] settings)
+    private static async Task<TestServer> StartAsync(FakeTimeProvider? fake, string? apiKey, (string Key, string Value)[] settings)
     {
         var (port, metricsPort) = FreePorts();
         var overrides = new Dictionary<string, string?>
@@ -77,7 +93,7 @@ internal sealed class TestServer : IAsyncDisposable
 
         var app = MockServeApp.Build(overrides, fake);
         await app.StartAsync();
-        return new TestServer(app, port, metricsPort, fake);
+        return new TestServer(app, port, metricsPort, fake, apiKey);
     }
 
     /// <summary>
@@ -148,18 +164,55 @@ internal sealed class TestServer : IAsyncDisposable
         return pool;
     }
 
+    /// <summary>Calls over <see cref="Channel"/> that send <paramref name="apiKey"/> as a bearer token; none when null.</summary>
+    public CallInvoker Invoker(string? apiKey) => apiKey is null
+        ? Channel.CreateCallInvoker()
+        : Channel.Intercept(headers =>
+        {
+            headers.Add("authorization", $"Bearer {apiKey}");
+            return headers;
+        });
+
+    public InferenceService.InferenceServiceClient ClientWith(string? apiKey) => new(Invoker(apiKey));
+
     public async Task<string> ScrapeAsync()
     {
-        using var http = new HttpClient();
-        return await http.GetStringAsync(new Uri($"http://127.0.0.1:{MetricsPort}/metrics"));
+        using var http = new HttpClient(CreateHandler());
+        return await http.GetStringAsync(MetricsUri);
+    }
+
+    public Uri MetricsUri => new($"{(Trusted is null ? "http" : "https")}://127.0.0.1:{MetricsPort}/metrics");
+
+    /// <summary>A handler that trusts <see cref="Trusted"/> (and nothing else) as its root when TLS is on.</summary>
+    public SocketsHttpHandler CreateHandler()
+    {
+        var handler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true };
+        if (Trusted is { } trusted)
+        {
+            handler.SslOptions.CertificateChainPolicy = new X509ChainPolicy
+            {
+                TrustMode = X509ChainTrustMode.CustomRootTrust,
+                CustomTrustStore = { trusted },
+                RevocationMode = X509RevocationMode.NoCheck,
+            };
+        }
+
+        return handler;
     }
 
     public async ValueTask DisposeAsync()
     {
         Channel.Dispose();
+        Trusted?.Dispose();
         await App.StopAsync();
         await App.DisposeAsync();
     }
+
+    private static X509Certificate2? TrustedCertificate(ServerOptions options) =>
+        options.TlsDevCertificateOut.Length > 0 ? X509CertificateLoader.LoadCertificateFromFile(options.TlsDevCertificateOut)
+        : options.TlsCertificate.Length > 0 ? X509Certificate2.CreateFromPemFile(options.TlsCertificate, options.TlsKey.Length > 0 ? options.TlsKey : null)
+        : options.TlsDevCertificate ? throw new InvalidOperationException("a test server with a development certificate needs Server:TlsDevCertificateOut to trust it")
+        : null;
 
     /// <summary>Two distinct free ports: both listeners stay open until both ports are known, so the OS cannot hand out one twice.</summary>
     private static (int Grpc, int Metrics) FreePorts()

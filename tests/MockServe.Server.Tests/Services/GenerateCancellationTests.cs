@@ -1,5 +1,6 @@
 using Grpc.Core;
 
+using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
 
 using MockServe.Contracts.V1;
@@ -67,6 +68,9 @@ public class GenerateCancellationTests
         protected override WriteOptions? WriteOptionsCore { get; set; }
 
         protected override AuthContext AuthContextCore => new(null, []);
+
+        // grpc-dotnet's GetHttpContext() finds a call's HttpContext here when no ASP.NET Core host made the call.
+        protected override IDictionary<object, object> UserStateCore { get; } = new Dictionary<object, object> { ["__HttpContext"] = new DefaultHttpContext() };
 
         protected override ContextPropagationToken CreatePropagationTokenCore(ContextPropagationOptions? options) => throw new NotSupportedException();
 

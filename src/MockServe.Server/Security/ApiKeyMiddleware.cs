@@ -1,0 +1,105 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Options;
+
+using MockServe.Core.Profiles;
+using MockServe.Server.Hosting;
+
+namespace MockServe.Server.Security;
+
+/// <summary>What a request asks for, as far as API keys are concerned.</summary>
+internal enum KeyedEndpoint
+{
+    /// <summary>mockserve.v1.InferenceService, and anything not named below: always needs a key.</summary>
+    Api,
+
+    /// <summary>grpc.health.v1.Health: probes (Kubernetes' among them) cannot send a key.</summary>
+    Health,
+
+    /// <summary>Server reflection, v1 and v1alpha.</summary>
+    Reflection,
+
+    /// <summary>GET /metrics on the metrics port.</summary>
+    Metrics,
+}
+
+/// <summary>The endpoints <see cref="ServerOptions.OpenEndpoints"/> may name.</summary>
+internal static class OpenEndpoints
+{
+    public const string None = "none";
+
+    public static IReadOnlyDictionary<string, KeyedEndpoint> Names { get; } = new Dictionary<string, KeyedEndpoint>(StringComparer.Ordinal)
+    {
+        ["health"] = KeyedEndpoint.Health,
+        ["reflection"] = KeyedEndpoint.Reflection,
+        ["metrics"] = KeyedEndpoint.Metrics,
+    };
+
+    public static IReadOnlyList<SettingError> Validate(ServerOptions options) =>
+    [
+        .. options.OpenEndpoints
+            .Where(name => name != None && !Names.ContainsKey(name))
+            .Select(name => new SettingError(nameof(ServerOptions.OpenEndpoints), $"unknown endpoint '{name}', expected {string.Join(", ", Names.Keys)} or {None}")),
+    ];
+
+    public static HashSet<KeyedEndpoint> From(ServerOptions options) =>
+        [.. options.OpenEndpoints.Where(Names.ContainsKey).Select(name => Names[name])];
+}
+
+/// <summary>
+/// With API keys on, every request outside the open endpoints must carry <c>authorization: Bearer &lt;key&gt;</c>.
+/// A gRPC call without a valid key ends with UNAUTHENTICATED before any service sees it; a metrics scrape with
+/// HTTP 401. On success the key's <see cref="ClientIdentity"/> is attached to the request for the services.
+/// </summary>
+internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyTable keys, IOptions<ServerOptions> options)
+{
+    private readonly int _metricsPort = options.Value.MetricsPort;
+    private readonly HashSet<KeyedEndpoint> _open = OpenEndpoints.From(options.Value);
+
+    public Task InvokeAsync(HttpContext context)
+    {
+        var endpoint = Classify(context);
+        if (_open.Contains(endpoint))
+        {
+            return next(context);
+        }
+
+        var check = keys.Check(context.Request.Headers.Authorization);
+        if (check.Client is { } client)
+        {
+            context.Features.Set(client);
+            return next(context);
+        }
+
+        return RefuseAsync(context, check);
+    }
+
+    private KeyedEndpoint Classify(HttpContext context)
+    {
+        var path = context.Request.Path;
+        // Exactly what the metrics branch serves: nothing else is ever taken for a scrape.
+        return context.Connection.LocalPort == _metricsPort && path == "/metrics" ? KeyedEndpoint.Metrics
+            : path.StartsWithSegments("/grpc.health.v1.Health", StringComparison.Ordinal) ? KeyedEndpoint.Health
+            : path.StartsWithSegments("/grpc.reflection.v1.ServerReflection", StringComparison.Ordinal)
+                || path.StartsWithSegments("/grpc.reflection.v1alpha.ServerReflection", StringComparison.Ordinal) ? KeyedEndpoint.Reflection
+            : KeyedEndpoint.Api;
+    }
+
+    private static Task RefuseAsync(HttpContext context, ApiKeyCheck check)
+    {
+        var response = context.Response;
+        if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
+        {
+            // A trailers-only gRPC response: HTTP 200 with the status in the headers, as gRPC clients expect.
+            // The messages are printable ASCII without '%', so grpc-message needs no percent-encoding.
+            response.StatusCode = StatusCodes.Status200OK;
+            response.ContentType = "application/grpc";
+            response.Headers["grpc-status"] = "16";
+            response.Headers["grpc-message"] = check.Problem;
+            return Task.CompletedTask;
+        }
+
+        response.StatusCode = StatusCodes.Status401Unauthorized;
+        response.Headers.WWWAuthenticate = check == ApiKeyCheck.Invalid ? "Bearer error=\"invalid_token\"" : "Bearer";
+        return response.WriteAsync(check.Problem + "\n");
+    }
+}

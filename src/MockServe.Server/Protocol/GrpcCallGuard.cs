@@ -56,10 +56,7 @@ internal sealed partial class GrpcCallGuard(RequestDelegate next, int maxMessage
         if (refusal is { } r)
         {
             Log(method.FullName, r.Code, r.Message);
-            context.Response.StatusCode = StatusCodes.Status200OK;
-            context.Response.ContentType = "application/grpc";
-            context.Response.Headers["grpc-status"] = ((int)r.Code).ToString(CultureInfo.InvariantCulture);
-            context.Response.Headers["grpc-message"] = PercentEncode(r.Message);
+            TrailersOnly.Answer(context, r.Code, r.Message);
             return;
         }
 
@@ -201,19 +198,6 @@ internal sealed partial class GrpcCallGuard(RequestDelegate next, int maxMessage
         return int.TryParse(status, NumberStyles.None, CultureInfo.InvariantCulture, out int code) && code != 0
             ? ((StatusCode)code, Uri.UnescapeDataString(message))
             : null;
-    }
-
-    /// <summary>grpc-message is percent-encoded: everything outside printable ASCII, and '%' itself.</summary>
-    private static string PercentEncode(string message)
-    {
-        var bytes = System.Text.Encoding.UTF8.GetBytes(message);
-        var text = new System.Text.StringBuilder(bytes.Length);
-        foreach (byte b in bytes)
-        {
-            text.Append(b is >= 0x20 and <= 0x7E and not (byte)'%' ? (char)b : $"%{b:X2}");
-        }
-
-        return text.ToString();
     }
 
     private void Log(string method, StatusCode code, string message)

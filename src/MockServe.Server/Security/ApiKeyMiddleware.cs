@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 
 using MockServe.Core.Profiles;
 using MockServe.Server.Hosting;
+using MockServe.Server.Protocol;
 
 namespace MockServe.Server.Security;
 
@@ -89,12 +90,7 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyTable keys, I
         var response = context.Response;
         if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
         {
-            // A trailers-only gRPC response: HTTP 200 with the status in the headers, as gRPC clients expect.
-            // The messages are printable ASCII without '%', so grpc-message needs no percent-encoding.
-            response.StatusCode = StatusCodes.Status200OK;
-            response.ContentType = "application/grpc";
-            response.Headers["grpc-status"] = "16";
-            response.Headers["grpc-message"] = check.Problem;
+            TrailersOnly.Answer(context, Grpc.Core.StatusCode.Unauthenticated, check.Problem ?? "");
             return Task.CompletedTask;
         }
 

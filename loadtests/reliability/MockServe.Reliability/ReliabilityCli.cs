@@ -1,8 +1,13 @@
 using System.CommandLine;
 
+using MockServe.Reliability.Drain;
+using MockServe.Reliability.Flood;
 using MockServe.Reliability.Frames;
 using MockServe.Reliability.Fuzz;
 using MockServe.Reliability.Harness;
+using MockServe.Reliability.Overload;
+using MockServe.Reliability.Soak;
+using MockServe.Reliability.Storm;
 
 namespace MockServe.Reliability;
 
@@ -20,6 +25,11 @@ internal static class ReliabilityCli
         var root = new RootCommand("MockServe reliability suites: fuzzing, overload, cancellation, session flood, soak and shutdown, against a real server process.");
         root.Subcommands.Add(FuzzSuite.Create());
         root.Subcommands.Add(FrameFuzzSuite.Create());
+        root.Subcommands.Add(OverloadSuite.Create());
+        root.Subcommands.Add(CancelStormSuite.Create());
+        root.Subcommands.Add(SessionFloodSuite.Create());
+        root.Subcommands.Add(SoakSuite.Create());
+        root.Subcommands.Add(SigtermSuite.Create());
         return root.Parse(args).Invoke();
     }
 

@@ -1,0 +1,3 @@
+using MockServe.Reliability;
+
+return ReliabilityCli.Run(args);

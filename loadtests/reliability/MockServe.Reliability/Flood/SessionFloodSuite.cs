@@ -113,6 +113,12 @@ internal static class SessionFloodSuite
         verdict.Check($"RSS stops growing past the session cap (at most {settings.MaxGrowthKib:N0} KiB per 10,000 sessions)", tailPerTenK <= settings.MaxGrowthKib,
             string.Create(CultureInfo.InvariantCulture,
                 $"{tailPerTenK:N0} KiB per 10,000 sessions (least squares) from {tailStart.Done:N0} to {last.Done:N0} sessions ({tailStart.RssKb / 1024.0:0.0} -> {last.RssKb / 1024.0:0.0} MiB)"));
+        // Sessions outlive the run (TTL 1 day), so every session opened and no longer held was evicted for the cap.
+        double evicted = await ledger.MetricAsync("mockserve_sessions_evicted_total{reason=\"limit\"}", ct) ?? -1;
+        long held = (await ledger.PoolAsync(ct)).SessionsTotal;
+        long opened = tally[Outcome.Ok];
+        verdict.Check("every session dropped at the cap is counted in mockserve_sessions_evicted_total", evicted == opened - held,
+            string.Create(CultureInfo.InvariantCulture, $"{evicted:N0} evicted; {opened:N0} sessions opened - {held:N0} held = {opened - held:N0}"));
         foreach (string line in await ledger.MetricLinesAsync("session", ct))
         {
             await run.Output.WriteLineAsync($"  /metrics: {line}");

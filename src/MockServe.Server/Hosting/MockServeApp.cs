@@ -103,6 +103,8 @@ public static class MockServeApp
             .AddCheck<ReadyCheck>("ready", tags: ["ready"]);
         // grpc-dotnet logs every non-OK status at Information, one line per call: the call guard logs the malformed ones, rate-limited.
         builder.Logging.AddFilter("Grpc.AspNetCore.Server.ServerCallHandler", LogLevel.Warning);
+        // The health service logs an unhealthy check at Error, once per probe: NOT_SERVING while warming up or draining is by design.
+        builder.Logging.AddFilter("Microsoft.Extensions.Diagnostics.HealthChecks.DefaultHealthCheckService", LogLevel.Critical);
         builder.Logging.AddSimpleConsole(o =>
         {
             o.SingleLine = true;

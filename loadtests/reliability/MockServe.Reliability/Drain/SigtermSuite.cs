@@ -21,6 +21,7 @@ internal static class SigtermSuite
 {
     private const int StreamsPerConnection = 100;
     private const int NewCallsDuringDrain = 5;
+    private const int ShortTokens = 10;
 
     // Before the drain ends, a long stream ended early; this much after it, it was left to the shutdown's mercy.
     private static readonly TimeSpan EarlySlack = TimeSpan.FromMilliseconds(250);
@@ -70,8 +71,9 @@ internal static class SigtermSuite
             Stream Open(bool isLong)
             {
                 var stream = new Stream(isLong);
-                // 30 tokens at ~33 ms end about 1 s after they start; 100,000 would take an hour.
-                var request = new GenerateRequest { PromptTokens = 100, MaxTokens = isLong ? 100_000 : 30, IgnoreEos = true };
+                // ShortTokens take about 0.35 s alone (~33 ms a token) and about 1 s beside 400 long streams, whose KV
+                // every step reads too (30 tokens did not fit the 2 s drain there: 32 of 100 finished); 100,000 take an hour.
+                var request = new GenerateRequest { PromptTokens = 100, MaxTokens = isLong ? 100_000 : ShortTokens, IgnoreEos = true };
                 var client = clients[streams.Count / StreamsPerConnection];
                 streams.Add(stream);
                 stream.Call = Task.Run(async () =>
@@ -141,8 +143,8 @@ internal static class SigtermSuite
             bool atDrain = longEnds[0] >= drain - EarlySlack && longEnds[^1] <= drain + ExitSlack;
             verdict.Check($"long streams were cut at the drain ({drain.TotalSeconds:0.###} s), not before", atDrain, string.Create(CultureInfo.InvariantCulture,
                 $"between {longEnds[0].TotalSeconds:0.000} and {longEnds[^1].TotalSeconds:0.000} s after SIGTERM; expected {(drain - EarlySlack).TotalSeconds:0.00} to {(drain + ExitSlack).TotalSeconds:0.00} s"));
-            int shortOk = shortResults.Count(r => r.Outcome == Outcome.Ok && r.Tokens == 30);
-            verdict.Check("every short stream completed during the drain", shortOk == shortCount, $"{shortOk} of {shortCount} with all 30 tokens");
+            int shortOk = shortResults.Count(r => r.Outcome == Outcome.Ok && r.Tokens == ShortTokens);
+            verdict.Check("every short stream completed during the drain", shortOk == shortCount, $"{shortOk} of {shortCount} with all {ShortTokens} tokens");
             verdict.Check("new calls during the drain are refused UNAVAILABLE", fresh["UNAVAILABLE"] == NewCallsDuringDrain, fresh.Summary());
             verdict.Check("readiness reports NOT_SERVING during the drain", readiness == "NotServing", readiness);
             if (exitedAt is { } at)

@@ -1,0 +1,3 @@
+using MockServe.LoadTests.Cli;
+
+return LoadCli.Run(args, Console.Out, Console.Error);

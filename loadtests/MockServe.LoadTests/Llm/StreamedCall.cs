@@ -1,0 +1,83 @@
+using Grpc.Core;
+
+using MockServe.Contracts.V1;
+
+namespace MockServe.LoadTests.Llm;
+
+/// <summary>How one streamed Generate call went, as its client saw it (wall time) and as the server reported it (model time).</summary>
+/// <param name="Status">OK or the gRPC status name (RESOURCE_EXHAUSTED...); CLIENT_CANCELLED when the run ended the call.</param>
+/// <param name="FirstToken">Wall time from sending to the first token; null when none came.</param>
+/// <param name="Elapsed">Wall time from sending to the end of the stream (the last token, or the error).</param>
+/// <param name="Gaps">Wall seconds between consecutive chunks, the first chunk excluded (that is TTFT).</param>
+internal sealed record CallOutcome(
+    string Status,
+    TimeSpan? FirstToken,
+    TimeSpan Elapsed,
+    long OutputTokens,
+    IReadOnlyList<double> Gaps,
+    GenerateComplete? Complete,
+    string? Detail)
+{
+    public bool Ok => Status == StreamedCall.Ok;
+
+    public double WorstGapSeconds => Gaps.Count == 0 ? 0 : Gaps.Max();
+}
+
+/// <summary>One Generate call, read to its end, with the time each chunk arrived on the caller's clock.</summary>
+internal static class StreamedCall
+{
+    public const string Ok = "OK";
+    public const string ClientCancelled = "CLIENT_CANCELLED";
+
+    public static async Task<CallOutcome> RunAsync(
+        InferenceService.InferenceServiceClient client, GenerateRequest request, TimeProvider time, Metadata? headers, DateTime? deadline, CancellationToken ct)
+    {
+        long sent = time.GetTimestamp();
+        TimeSpan? first = null;
+        long last = sent;
+        long tokens = 0;
+        var gaps = new List<double>();
+        GenerateComplete? complete = null;
+        try
+        {
+            using var call = client.Generate(request, headers, deadline, ct);
+            await foreach (var message in call.ResponseStream.ReadAllAsync(ct))
+            {
+                long now = time.GetTimestamp();
+                if (message.EventCase == GenerateResponse.EventOneofCase.Chunk)
+                {
+                    if (first is null)
+                    {
+                        first = time.GetElapsedTime(sent, now);
+                    }
+                    else
+                    {
+                        gaps.Add(time.GetElapsedTime(last, now).TotalSeconds);
+                    }
+
+                    last = now;
+                    tokens = message.Chunk.CompletionTokens;
+                }
+                else
+                {
+                    complete = message.Complete;
+                }
+            }
+
+            long outputTokens = complete?.Usage?.CompletionTokens ?? tokens;
+            return new CallOutcome(complete is null ? "OK_WITHOUT_COMPLETION" : Ok, first, time.GetElapsedTime(sent, last), outputTokens, gaps, complete, null);
+        }
+        catch (RpcException ex) when (ct.IsCancellationRequested && ex.StatusCode == StatusCode.Cancelled)
+        {
+            return new CallOutcome(ClientCancelled, first, time.GetElapsedTime(sent), tokens, gaps, null, ex.Status.Detail);
+        }
+        catch (RpcException ex)
+        {
+            return new CallOutcome(StatusName(ex.StatusCode), first, time.GetElapsedTime(sent), tokens, gaps, null, ex.Status.Detail);
+        }
+    }
+
+    /// <summary>The proto name of a status code: ResourceExhausted is RESOURCE_EXHAUSTED.</summary>
+    public static string StatusName(StatusCode code) =>
+        string.Concat(code.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + c : char.ToUpperInvariant(c).ToString()));
+}

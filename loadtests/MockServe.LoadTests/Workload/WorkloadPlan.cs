@@ -1,0 +1,67 @@
+namespace MockServe.LoadTests.Workload;
+
+/// <summary>
+/// A scenario's parsed workload: the distributions, the shared prefix and the context rules, built once and
+/// shared by all its users, each of which gets its own <see cref="Conversation"/>.
+/// </summary>
+public sealed class WorkloadPlan
+{
+    private WorkloadPlan(WorkloadOptions options, ParsedWorkload parsed, string? sharedPrefixText)
+    {
+        Context = parsed.Context;
+        Output = parsed.Output;
+        Message = parsed.Message;
+        Turns = parsed.Turns;
+        ThinkTime = parsed.ThinkTime;
+        SharedPrefixTokens = options.SharedPrefixTokens;
+        ContextLimit = options.ContextLimit;
+        OverflowPolicy = options.OverflowPolicy;
+        IgnoreEos = options.IgnoreEos;
+        Text = options.TextPrompts ? new PromptText(options.CharsPerToken) : null;
+        SharedPrefixText = sharedPrefixText;
+    }
+
+    public ILengthDistribution Context { get; }
+
+    public ILengthDistribution Output { get; }
+
+    public ILengthDistribution Message { get; }
+
+    public ILengthDistribution Turns { get; }
+
+    public IThinkTime ThinkTime { get; }
+
+    public long SharedPrefixTokens { get; }
+
+    public long? ContextLimit { get; }
+
+    public ContextOverflowPolicy OverflowPolicy { get; }
+
+    public bool IgnoreEos { get; }
+
+    /// <summary>With text prompts, the system prompt every user's first turn starts with; else null.</summary>
+    public string? SharedPrefixText { get; }
+
+    internal PromptText? Text { get; }
+
+    /// <summary>
+    /// Validates <paramref name="options"/> (throwing <see cref="ArgumentException"/> with every error) and builds
+    /// the workload; <paramref name="random"/> writes the shared prefix text, the same for every user.
+    /// </summary>
+    public static WorkloadPlan Create(WorkloadOptions options, Random random, string? baseDirectory = null, string section = WorkloadOptions.SectionName)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(random);
+        var errors = new List<string>();
+        var parsed = options.Parse(section, baseDirectory, errors)
+            ?? throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(options));
+        string? prefixText = options.TextPrompts ? new PromptText(options.CharsPerToken).Generate(options.SharedPrefixTokens, random) : null;
+        return new WorkloadPlan(options, parsed, prefixText);
+    }
+
+    /// <summary>
+    /// A user's conversations: session ids are <paramref name="sessionPrefix"/>-0, -1, ... (make the prefix
+    /// unique per user and run). <paramref name="random"/> is the user's own seeded source.
+    /// </summary>
+    public Conversation NewConversation(string sessionPrefix, Random random) => new(this, sessionPrefix, random);
+}

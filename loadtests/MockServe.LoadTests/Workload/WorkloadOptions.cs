@@ -56,6 +56,12 @@ public sealed class WorkloadOptions
     /// <summary>With text prompts, characters per token; null writes about 0.75 words a token instead.</summary>
     public double? CharsPerToken { get; set; }
 
+    /// <summary>A JSONL trace to replay instead of drawing lengths (one JSON object a line, read by <c>Trace.Load</c>); null for none.</summary>
+    public string? Trace { get; set; }
+
+    /// <summary>Multiplies the trace's times: 0.5 replays it twice as fast.</summary>
+    public double TraceTimeScale { get; set; } = 1.0;
+
     /// <summary>
     /// Checks every setting (a histogram file is read); each error names the key, the value and the allowed
     /// range. <paramref name="section"/> prefixes the keys; relative histogram paths are taken from
@@ -105,6 +111,16 @@ public sealed class WorkloadOptions
         if (CharsPerToken is { } cpt && !(cpt > 0 && cpt <= 100))
         {
             errors.Add($"{Key(nameof(CharsPerToken))} is {cpt.ToString(CultureInfo.InvariantCulture)}: it must be above 0 and at most 100, or unset for 0.75 words a token");
+        }
+
+        if (!double.IsFinite(TraceTimeScale) || TraceTimeScale <= 0)
+        {
+            errors.Add($"{Key(nameof(TraceTimeScale))} is {TraceTimeScale.ToString(CultureInfo.InvariantCulture)}: it must be a finite number above 0");
+        }
+
+        if (Trace is not null && !File.Exists(baseDirectory is null ? Trace : Path.Combine(baseDirectory, Trace)))
+        {
+            errors.Add($"{Key(nameof(Trace))} is \"{Trace}\": no such file");
         }
 
         return errors.Count == 0

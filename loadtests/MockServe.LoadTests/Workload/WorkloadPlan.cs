@@ -6,8 +6,9 @@ namespace MockServe.LoadTests.Workload;
 /// </summary>
 public sealed class WorkloadPlan
 {
-    private WorkloadPlan(WorkloadOptions options, ParsedWorkload parsed, string? sharedPrefixText)
+    private WorkloadPlan(WorkloadOptions options, ParsedWorkload parsed, string? sharedPrefixText, Trace? trace)
     {
+        Trace = trace;
         Context = parsed.Context;
         Output = parsed.Output;
         Message = parsed.Message;
@@ -42,11 +43,15 @@ public sealed class WorkloadPlan
     /// <summary>With text prompts, the system prompt every user's first turn starts with; else null.</summary>
     public string? SharedPrefixText { get; }
 
+    /// <summary>The trace to replay when <see cref="WorkloadOptions.Trace"/> is set; else null.</summary>
+    public Trace? Trace { get; }
+
     internal PromptText? Text { get; }
 
     /// <summary>
     /// Validates <paramref name="options"/> (throwing <see cref="ArgumentException"/> with every error) and builds
-    /// the workload; <paramref name="random"/> writes the shared prefix text, the same for every user.
+    /// the workload; <paramref name="random"/> writes the shared prefix text, the same for every user. A trace is
+    /// loaded here, so its bad lines (a <see cref="FormatException"/>) stop the run before any load starts.
     /// </summary>
     public static WorkloadPlan Create(WorkloadOptions options, Random random, string? baseDirectory = null, string section = WorkloadOptions.SectionName)
     {
@@ -56,7 +61,10 @@ public sealed class WorkloadPlan
         var parsed = options.Parse(section, baseDirectory, errors)
             ?? throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(options));
         string? prefixText = options.TextPrompts ? new PromptText(options.CharsPerToken).Generate(options.SharedPrefixTokens, random) : null;
-        return new WorkloadPlan(options, parsed, prefixText);
+        var trace = options.Trace is null
+            ? null
+            : Trace.Load(baseDirectory is null ? options.Trace : Path.Combine(baseDirectory, options.Trace), options.TraceTimeScale);
+        return new WorkloadPlan(options, parsed, prefixText, trace);
     }
 
     /// <summary>

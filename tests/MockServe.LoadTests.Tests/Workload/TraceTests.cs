@@ -87,6 +87,19 @@ public class TraceTests
     }
 
     [Fact]
+    public void CreatePlan_TraceOption_LoadsTheTraceScaled()
+    {
+        using var dir = new TempDirectory();
+        dir.Write("t.jsonl", string.Join('\n', GoodLines));
+        var options = new WorkloadOptions { Trace = "t.jsonl", TraceTimeScale = 2 };
+
+        var plan = WorkloadPlan.Create(options, new Random(0), dir.Path);
+
+        // The last request at 2.5 s, scaled by 2: 5 s.
+        Assert.Equal(TimeSpan.FromSeconds(5), plan.Trace!.Duration);
+    }
+
+    [Fact]
     public void ToRequest_TraceEntry_CarriesItsCounts()
     {
         var request = Trace.Parse(GoodLines).Requests[0].ToRequest("r1", ignoreEos: false);

@@ -45,6 +45,17 @@ public class WorkloadOptionsTests
     }
 
     [Fact]
+    public void Validate_BadTraceSettings_NamesKeyAndValue()
+    {
+        using var dir = new TempDirectory();
+        var errors = new WorkloadOptions { Trace = "missing.jsonl", TraceTimeScale = -2 }.Validate(baseDirectory: dir.Path);
+
+        Assert.Equal(
+            ["Workload:TraceTimeScale is -2: it must be a finite number above 0", "Workload:Trace is \"missing.jsonl\": no such file"],
+            errors);
+    }
+
+    [Fact]
     public void Create_InvalidOptions_ThrowsWithTheErrors()
     {
         var e = Assert.Throws<ArgumentException>(() => WorkloadPlan.Create(new WorkloadOptions { Output = "fixed:-3" }, new Random(0)));

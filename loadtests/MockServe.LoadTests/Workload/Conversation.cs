@@ -41,6 +41,12 @@ public sealed class Conversation
     /// <summary>Conversations started so far (each had its own session).</summary>
     public int ConversationsStarted => _conversation + 1;
 
+    /// <summary>
+    /// The session of the conversation in progress, which the caller closes when the run stops; null before the
+    /// first turn and after a conversation ended.
+    /// </summary>
+    public string? OpenSessionId { get; private set; }
+
     /// <summary>How often this user's history outgrew the context limit, and what was done.</summary>
     public OverflowCounts Overflows => _overflows;
 
@@ -97,6 +103,7 @@ public sealed class Conversation
             output,
             _plan.IgnoreEos,
             text);
+        OpenSessionId = _inFlight.SessionId;
         return _inFlight;
     }
 
@@ -133,6 +140,7 @@ public sealed class Conversation
             }
         }
 
+        OpenSessionId = ended ? null : turn.SessionId;
         return new TurnOutcome(think, ended, turn.SessionId);
     }
 
@@ -145,6 +153,7 @@ public sealed class Conversation
         var turn = _inFlight ?? throw new InvalidOperationException("No turn is in flight: call Next first.");
         _inFlight = null;
         _planned = null;
+        OpenSessionId = null;
         return new TurnOutcome(_plan.ThinkTime.Next(_random, 0), true, turn.SessionId);
     }
 

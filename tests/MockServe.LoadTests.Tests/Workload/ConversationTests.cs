@@ -82,6 +82,22 @@ public class ConversationTests
     }
 
     [Fact]
+    public void OpenSessionId_ThroughAConversation_SetWhileItRunsAndClearedAtItsEnd()
+    {
+        var user = User(o => o.Turns = "fixed:2");
+        string? before = user.OpenSessionId;
+        user.Next();
+        user.Complete(100);
+        string? between = user.OpenSessionId;
+        user.Next();
+        user.Complete(100);
+
+        Assert.Null(before);
+        Assert.Equal("u1-0", between);
+        Assert.Null(user.OpenSessionId);
+    }
+
+    [Fact]
     public void Next_SharedPrefix_CountedInTheFirstPrompt()
     {
         var turn = User(o => o.SharedPrefixTokens = 300).Next();

@@ -79,6 +79,7 @@ public sealed class Conversation
         }
 
         output = FitOutput(output);
+        long droppedBefore = _overflows.DroppedTokens;
         message = Fit(message, output);
 
         string? text = null;
@@ -102,7 +103,8 @@ public sealed class Conversation
             message.Tokens,
             output,
             _plan.IgnoreEos,
-            text);
+            text,
+            PromptCut: _overflows.DroppedTokens > droppedBefore);
         OpenSessionId = _inFlight.SessionId;
         return _inFlight;
     }

@@ -15,7 +15,7 @@ internal sealed class PromptText(double? charsPerToken)
     [
         "the", "model", "reads", "a", "long", "context", "and", "answers", "each", "question", "about", "its",
         "history", "while", "many", "users", "wait", "for", "their", "turn", "on", "one", "shared", "device",
-        "memory", "cache", "blocks", "move", "between", "host", "and", "card", "when", "space", "runs", "short",
+        "memory", "cache", "blocks", "move", "between", "host", "then", "card", "when", "space", "runs", "short",
     ];
 
     public string Generate(long tokens, Random random)

@@ -11,6 +11,11 @@ namespace MockServe.LoadTests.Workload;
 /// <param name="MaxTokens">Output tokens to ask for.</param>
 /// <param name="IgnoreEos">Ask for exactly <paramref name="MaxTokens"/>.</param>
 /// <param name="Text">With text prompts, the prompt text of about <paramref name="PromptTokens"/> tokens; else null.</param>
+/// <param name="PromptCut">
+/// Slide or truncate dropped tokens to fit the context: the prompt no longer begins with the previous turn's prompt
+/// and output, so a server that matches prompt prefixes reuses at most the shared prefix. A server that only counts
+/// tokens per session (mockserve with token-count prompts) cannot tell, and still counts the history as cached.
+/// </param>
 public sealed record Turn(
     string SessionId,
     int Conversation,
@@ -19,7 +24,8 @@ public sealed record Turn(
     long MessageTokens,
     long MaxTokens,
     bool IgnoreEos,
-    string? Text)
+    string? Text,
+    bool PromptCut = false)
 {
     /// <summary>The mockserve.v1 request for this turn.</summary>
     public GenerateRequest ToRequest(string requestId) =>

@@ -126,6 +126,7 @@ public class ConversationTests
         // + 100 = 1400; dropping the oldest turn (1000 + 100 = 1100) leaves 150 + 50 = 200.
         Assert.Equal(1150, second.PromptTokens);
         Assert.Equal(200, third.PromptTokens);
+        Assert.Equal([false, false, true], turns.Select(t => t.PromptCut));
         Assert.Equal(new OverflowCounts(Slides: 1, Truncations: 0, Ends: 0, DroppedTokens: 1100), user.Overflows);
     }
 

@@ -27,17 +27,32 @@ public enum Metric
 
     /// <summary>A scenario's own latency (NBomber's <c>Response.Ok(latency)</c>), for non-LLM scenarios.</summary>
     Latency,
+
+    /// <summary>The server's queue time (model time: at a time scale other than 1, times <c>time_scale</c> gives wall time).</summary>
+    ServerQueue,
+
+    /// <summary>The server's swap-in time, bringing the session's KV back from host memory (model time).</summary>
+    ServerSwapIn,
+
+    /// <summary>The server's prefill time (model time).</summary>
+    ServerPrefill,
+
+    /// <summary>The server's decode time, first token to last (model time).</summary>
+    ServerDecode,
 }
 
 /// <summary>Names of <see cref="Metric"/> as they appear in <c>--slo</c> keys, reports and the CSV.</summary>
 public static class MetricNames
 {
-    private static readonly string[] Names = ["ttft", "ttft-actual", "itl", "e2e", "gap", "worst-gap", "lateness", "latency"];
+    private static readonly string[] Names = [
+        "ttft", "ttft-actual", "itl", "e2e", "gap", "worst-gap", "lateness", "latency",
+        "server-queue", "server-swap-in", "server-prefill", "server-decode",
+    ];
 
     /// <summary>Every metric, in report order.</summary>
     public static IReadOnlyList<Metric> All { get; } = Enum.GetValues<Metric>();
 
-    /// <summary>The metric's name: <c>ttft</c>, <c>ttft-actual</c>, <c>itl</c>, <c>e2e</c>, <c>gap</c>, <c>worst-gap</c>, <c>lateness</c>, <c>latency</c>.</summary>
+    /// <summary>The metric's name: <c>ttft</c>, <c>ttft-actual</c>, <c>itl</c>, <c>e2e</c>, <c>gap</c>, <c>worst-gap</c>, <c>lateness</c>, <c>latency</c>, <c>server-queue</c>...</summary>
     public static string Name(this Metric metric) => Names[(int)metric];
 
     /// <summary>The metric with this name, or null.</summary>

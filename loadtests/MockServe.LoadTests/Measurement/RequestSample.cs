@@ -122,6 +122,10 @@ public sealed record RequestSample
         Metric.WorstGap => WorstGap,
         Metric.ScheduleLateness => ScheduleLateness,
         Metric.Latency => CustomLatency,
+        Metric.ServerQueue => Server?.Queue,
+        Metric.ServerSwapIn => Server?.SwapIn,
+        Metric.ServerPrefill => Server?.Prefill,
+        Metric.ServerDecode => Server?.Decode,
         _ => null,
     };
 

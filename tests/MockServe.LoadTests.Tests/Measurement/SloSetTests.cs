@@ -30,6 +30,7 @@ public sealed class SloSetTests
     [InlineData(" LATENESS-P99 = 5ms ", Metric.ScheduleLateness, Percentile.P99, 5)]
     [InlineData("ttft-actual-p99=1s", Metric.TtftFromActual, Percentile.P99, 1_000)]
     [InlineData("latency-p99=20ms", Metric.Latency, Percentile.P99, 20)]
+    [InlineData("server-swap-in-max=2s", Metric.ServerSwapIn, Percentile.Max, 2_000)]
     public void Parse_EachMetricStatisticAndUnit_GivesThreshold(string text, Metric metric, Percentile percentile, double limitMs)
     {
         var threshold = Assert.IsType<LatencyThreshold>(Assert.Single(SloSet.Parse(text).Thresholds));
@@ -40,9 +41,9 @@ public sealed class SloSetTests
     [Theory]
     [InlineData("ttft-p99", "SLO 'ttft-p99' has no value; expected KEY=VALUE pairs separated by commas, e.g. ttft-p99=5s,itl-p99=100ms,error-rate=1%.")]
     [InlineData("ttft-p99=5s,,itl-p99=1s", "SLO 'ttft-p99=5s,,itl-p99=1s' has an empty item; expected KEY=VALUE pairs separated by commas, e.g. ttft-p99=5s,itl-p99=100ms,error-rate=1%.")]
-    [InlineData("tpot-p99=5s", "SLO key 'tpot-p99' names an unknown metric 'tpot'; expected one of ttft, ttft-actual, itl, e2e, gap, worst-gap, lateness, latency.")]
+    [InlineData("tpot-p99=5s", "SLO key 'tpot-p99' names an unknown metric 'tpot'; expected one of ttft, ttft-actual, itl, e2e, gap, worst-gap, lateness, latency, server-queue, server-swap-in, server-prefill, server-decode.")]
     [InlineData("ttft-p42=5s", "SLO key 'ttft-p42' names an unknown statistic 'p42'; expected p50, p90, p95, p99, p99.9 or max.")]
-    [InlineData("ttft=5s", "SLO key 'ttft' is not known; expected METRIC-STAT with METRIC one of ttft, ttft-actual, itl, e2e, gap, worst-gap, lateness, latency and STAT one of p50, p90, p95, p99, p99.9 or max, or error-rate.")]
+    [InlineData("ttft=5s", "SLO key 'ttft' is not known; expected METRIC-STAT with METRIC one of ttft, ttft-actual, itl, e2e, gap, worst-gap, lateness, latency, server-queue, server-swap-in, server-prefill, server-decode and STAT one of p50, p90, p95, p99, p99.9 or max, or error-rate.")]
     [InlineData("ttft-p99=5", "SLO ttft-p99 has value '5'; expected a duration above 0 and at most 24 h, a number with unit ms, s or m (e.g. 250ms, 5s, 1.5m).")]
     [InlineData("ttft-p99=5h", "SLO ttft-p99 has value '5h'; expected a duration above 0 and at most 24 h, a number with unit ms, s or m (e.g. 250ms, 5s, 1.5m).")]
     [InlineData("ttft-p99=0s", "SLO ttft-p99 has value '0s'; expected a duration above 0 and at most 24 h, a number with unit ms, s or m (e.g. 250ms, 5s, 1.5m).")]

@@ -81,8 +81,13 @@ public sealed class ReportWriterTests
         var chat = lines.Skip(1).Where(l => l.StartsWith("chat,", StringComparison.Ordinal)).Select(l => l.Split(',')).ToArray();
         Assert.All(chat, cells => Assert.Equal(10, cells.Length));
 
-        // Chat's metrics with values: ttft, ttft-actual, itl, e2e, gap, worst-gap (successes) and lateness (all three).
-        Assert.Equal(["ttft", "ttft-actual", "itl", "e2e", "gap", "worst-gap", "lateness"], chat.Select(c => c[1]));
+        // Chat's metrics with values: ttft, ttft-actual, itl, e2e, gap, worst-gap (successes), lateness (all three)
+        // and the server's breakdown (turn 0 alone sent one).
+        Assert.Equal(
+            ["ttft", "ttft-actual", "itl", "e2e", "gap", "worst-gap", "lateness", "server-queue", "server-swap-in", "server-prefill", "server-decode"],
+            chat.Select(c => c[1]));
+        Assert.Equal("1", chat.Single(c => c[1] == "server-prefill")[2]);
+        Assert.Equal("480", chat.Single(c => c[1] == "server-prefill")[8]);
         var ttft = chat[0];
         Assert.Equal("2", ttft[2]);
         Assert.Equal("500", ttft[8]); // max TTFT: turn 0's 500 ms (turn 1's is 100)

@@ -23,17 +23,9 @@ public static class MarkdownReport
         }
 
         ReportTables.Summary(report.Statistics).WriteMarkdown(writer);
-        foreach (var s in report.Statistics.Scenarios)
+        foreach (var table in ReportTables.Details(report))
         {
-            ReportTables.Latency(s).WriteMarkdown(writer);
-            ReportTables.ByTurn(s).WriteMarkdown(writer);
-            ReportTables.ByCacheState(s).WriteMarkdown(writer);
-        }
-
-        ReportTables.Errors(report.Statistics).WriteMarkdown(writer);
-        if (report.Verdicts.Count > 0)
-        {
-            ReportTables.Slos(report.Verdicts).WriteMarkdown(writer);
+            table.WriteMarkdown(writer);
         }
     }
 }

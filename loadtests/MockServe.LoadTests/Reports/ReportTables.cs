@@ -36,6 +36,23 @@ internal static class ReportTables
         return table;
     }
 
+    /// <summary>The tables after the summary: each scenario's latency, by turn and by cache state; errors; SLOs when there are any.</summary>
+    public static IEnumerable<TextTable> Details(RunReport report)
+    {
+        foreach (var s in report.Statistics.Scenarios)
+        {
+            yield return Latency(s);
+            yield return ByTurn(s);
+            yield return ByCacheState(s);
+        }
+
+        yield return Errors(report.Statistics);
+        if (report.Verdicts.Count > 0)
+        {
+            yield return Slos(report.Verdicts);
+        }
+    }
+
     public static TextTable Latency(ScenarioStatistics s)
     {
         var table = new TextTable($"Latency (ms): {s.Scenario}", "metric", "count", "mean", "p50", "p90", "p95", "p99", "p99.9", "max");

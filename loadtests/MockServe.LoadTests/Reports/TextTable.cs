@@ -36,6 +36,20 @@ internal sealed class TextTable(string title, params string[] headers)
         writer.WriteLine();
     }
 
+    public void WriteHtml(TextWriter writer)
+    {
+        writer.WriteLine($"<h2>{Html(Title)}</h2>");
+        writer.WriteLine("<table>");
+        writer.WriteLine($"<thead><tr>{string.Concat(Headers.Select(h => $"<th>{Html(h)}</th>"))}</tr></thead>");
+        writer.WriteLine("<tbody>");
+        foreach (var row in _rows)
+        {
+            writer.WriteLine($"<tr>{string.Concat(row.Select(c => $"<td>{Html(c)}</td>"))}</tr>");
+        }
+
+        writer.WriteLine("</tbody></table>");
+    }
+
     public void WritePlain(TextWriter writer)
     {
         int[] widths = [.. Headers.Select((h, i) => _rows.Select(r => r[i].Length).Append(h.Length).Max())];
@@ -52,6 +66,8 @@ internal sealed class TextTable(string title, params string[] headers)
 
     private static void WritePlainRow(TextWriter writer, string[] cells, int[] widths) =>
         writer.WriteLine(string.Join("  ", cells.Select((c, i) => i == 0 ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))).TrimEnd());
+
+    private static string Html(string text) => System.Net.WebUtility.HtmlEncode(text);
 
     private static string Escape(string cell) => cell.Replace("|", "\\|", StringComparison.Ordinal);
 }

@@ -7,7 +7,7 @@ namespace MockServe.LoadTests.Tests.Reports;
 public sealed class ReportWriterTests
 {
     [Fact]
-    public void WriteAll_NewDirectory_WritesTheThreeFiles()
+    public void WriteAll_NewDirectory_WritesTheFourFiles()
     {
         using var temp = new TempDirectory();
         string dir = Path.Combine(temp.Path, "out", "run-1");
@@ -15,9 +15,20 @@ public sealed class ReportWriterTests
         var paths = ReportWriter.WriteAll(dir, ReportFixture.Build());
 
         Assert.Equal(
-            ["report.md", "report.csv", "requests.jsonl"],
+            ["report.md", "report.csv", "requests.jsonl", "report.html"],
             paths.Select(Path.GetFileName));
         Assert.All(paths, p => Assert.True(new FileInfo(p).Length > 0, p));
+    }
+
+    [Fact]
+    public void WriteAll_HtmlOff_WritesNoHtml()
+    {
+        using var temp = new TempDirectory();
+
+        var paths = ReportWriter.WriteAll(temp.Path, ReportFixture.Build(), html: false);
+
+        Assert.Equal(3, paths.Count);
+        Assert.False(File.Exists(Path.Combine(temp.Path, ReportWriter.HtmlFile)));
     }
 
     [Fact]

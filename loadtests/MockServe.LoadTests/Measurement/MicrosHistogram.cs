@@ -33,7 +33,7 @@ internal sealed class MicrosHistogram
         At(99.9),
         Micros(_maxMicros));
 
-    private TimeSpan At(double percentile) =>
+    public TimeSpan At(double percentile) =>
         Count == 0 ? TimeSpan.Zero : Micros(Math.Min(_histogram.GetValueAtPercentile(percentile), _maxMicros));
 
     private static TimeSpan Micros(long micros) => TimeSpan.FromTicks(micros * TimeSpan.TicksPerMicrosecond);

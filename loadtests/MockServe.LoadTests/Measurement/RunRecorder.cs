@@ -15,27 +15,52 @@ public sealed class RunRecorder
 {
     private readonly ConcurrentDictionary<string, ScenarioRecorder> _scenarios = new(StringComparer.Ordinal);
     private readonly SloSet _slos;
+    private readonly IReadOnlyDictionary<string, SloSet> _slosByScenario;
     private readonly bool _keepSamples;
     private long _order;
 
     /// <summary>A recorder that judges goodput by <paramref name="slos"/> (none: every successful request counts).</summary>
-    /// <param name="slos">The thresholds of a request's goodput.</param>
-    /// <param name="keepSamples">Keep every sample (without its gap list) for <c>requests.jsonl</c>.</param>
+    /// <param name="slos">The thresholds of a request's goodput, for every scenario.</param>
+    /// <param name="keepSamples">Keep every sample (without its gap list) for <c>requests.jsonl</c> and the charts.</param>
     public RunRecorder(SloSet? slos = null, bool keepSamples = true)
+        : this(new Dictionary<string, SloSet>(), slos, keepSamples)
     {
-        _slos = slos ?? SloSet.Empty;
+    }
+
+    /// <summary>A recorder with thresholds per scenario (NBomber's per-scenario thresholds), and a default for the others.</summary>
+    /// <param name="slosByScenario">Each named scenario's thresholds; they replace <paramref name="defaultSlos"/> for it.</param>
+    /// <param name="defaultSlos">The thresholds of scenarios not named (none: every successful request counts).</param>
+    /// <param name="keepSamples">Keep every sample (without its gap list) for <c>requests.jsonl</c> and the charts.</param>
+    public RunRecorder(IReadOnlyDictionary<string, SloSet> slosByScenario, SloSet? defaultSlos = null, bool keepSamples = true)
+    {
+        ArgumentNullException.ThrowIfNull(slosByScenario);
+        _slosByScenario = slosByScenario;
+        _slos = defaultSlos ?? SloSet.Empty;
         _keepSamples = keepSamples;
     }
 
-    /// <summary>The thresholds goodput is judged by.</summary>
-    public SloSet Slos => _slos;
+    /// <summary>The thresholds of a scenario: its own, or the default.</summary>
+    public SloSet SlosOf(string scenario) => _slosByScenario.GetValueOrDefault(scenario, _slos);
 
     /// <summary>Records a finished request.</summary>
     public void Record(RequestSample sample)
     {
         ArgumentNullException.ThrowIfNull(sample);
-        bool met = sample.Ok && _slos.IsMetBy(sample);
-        Scenario(sample.Scenario).Record(sample, met, _keepSamples);
+        var scenario = Scenario(sample.Scenario);
+        scenario.Record(sample, scenario.Slos.IsMetBy(sample), _keepSamples);
+    }
+
+    /// <summary>
+    /// The counters and running TTFT p99 of every scenario so far: cheap enough for a progress line every second,
+    /// unlike <see cref="GetStatistics"/>, which computes every percentile of every group.
+    /// </summary>
+    public IReadOnlyList<LiveSnapshot> Live() => [.. _scenarios.Values.OrderBy(s => s.Order).Select(s => s.Live())];
+
+    /// <summary>Every threshold judged on its scenario's statistics.</summary>
+    public IReadOnlyList<SloVerdict> Evaluate(RunStatistics statistics)
+    {
+        ArgumentNullException.ThrowIfNull(statistics);
+        return [.. statistics.Scenarios.SelectMany(s => SlosOf(s.Scenario).Thresholds.Select(t => t.Evaluate(s)))];
     }
 
     /// <summary>Counts a request the driver dropped (in-flight cap reached, drop policy).</summary>
@@ -57,6 +82,6 @@ public sealed class RunRecorder
         ArgumentNullException.ThrowIfNull(name);
         return _scenarios.TryGetValue(name, out var existing)
             ? existing
-            : _scenarios.GetOrAdd(name, n => new ScenarioRecorder(n, Interlocked.Increment(ref _order)));
+            : _scenarios.GetOrAdd(name, n => new ScenarioRecorder(n, Interlocked.Increment(ref _order), SlosOf(n)));
     }
 }

@@ -1,7 +1,7 @@
 namespace MockServe.LoadTests.Measurement;
 
 /// <summary>One scenario's histograms and counters behind one lock.</summary>
-internal sealed class ScenarioRecorder(string name, long order)
+internal sealed class ScenarioRecorder(string name, long order, SloSet slos)
 {
     private readonly Lock _gate = new();
     private readonly MetricGroup _overall = new();
@@ -21,6 +21,8 @@ internal sealed class ScenarioRecorder(string name, long order)
     private long _dropped;
 
     public long Order { get; } = order;
+
+    public SloSet Slos { get; } = slos;
 
     public void Record(RequestSample sample, bool metSlos, bool keep)
     {
@@ -74,6 +76,14 @@ internal sealed class ScenarioRecorder(string name, long order)
         lock (_gate)
         {
             _queueWait.Record(wait);
+        }
+    }
+
+    public LiveSnapshot Live()
+    {
+        lock (_gate)
+        {
+            return new LiveSnapshot(name, _requests, _succeeded, _requests - _succeeded, _outputTokens, _dropped, _overall.P99(Metric.Ttft));
         }
     }
 
@@ -164,6 +174,8 @@ internal sealed class MetricGroup
             }
         }
     }
+
+    public TimeSpan? P99(Metric metric) => _histograms[(int)metric] is { Count: > 0 } histogram ? histogram.At(99) : null;
 
     public IReadOnlyDictionary<Metric, LatencyStats> ToStats()
     {

@@ -13,7 +13,7 @@ public sealed record RunReport(RunStatistics Statistics, IReadOnlyList<RequestSa
     {
         ArgumentNullException.ThrowIfNull(recorder);
         var statistics = recorder.GetStatistics(duration);
-        return new RunReport(statistics, recorder.Samples(), recorder.Slos.Evaluate(statistics));
+        return new RunReport(statistics, recorder.Samples(), recorder.Evaluate(statistics));
     }
 
     /// <summary>Whether every SLO held (true without SLOs); a run that breaks one exits non-zero.</summary>

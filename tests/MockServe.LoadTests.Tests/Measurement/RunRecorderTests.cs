@@ -247,4 +247,36 @@ public sealed class RunRecorderTests
 
         Assert.Equal(TimeSpan.Zero, lateness.Max);
     }
+
+    [Fact]
+    public void Record_PerScenarioSlos_JudgeEachScenarioByItsOwn()
+    {
+        var recorder = new RunRecorder(
+            new Dictionary<string, SloSet> { ["chat"] = SloSet.Parse("ttft-p99=1s") },
+            SloSet.Parse("ttft-p99=5s"));
+        recorder.Record(Stream(0, 0, 2_000, 3_000, 2, scenario: "chat"));  // 2 s > chat's 1 s
+        recorder.Record(Stream(0, 0, 2_000, 3_000, 2, scenario: "batch")); // 2 s <= the default 5 s
+
+        var stats = recorder.GetStatistics(TimeSpan.FromSeconds(1));
+        var verdicts = recorder.Evaluate(stats);
+
+        Assert.Equal([0L, 1L], stats.Scenarios.Select(s => s.Goodput.Requests));
+        Assert.Equal(["chat ttft-p99=1s False", "batch ttft-p99=5s True"], verdicts.Select(v => $"{v.Scenario} {v.Threshold} {v.Passed}"));
+    }
+
+    [Fact]
+    public void Live_AfterRequests_GivesCountersAndTtftP99()
+    {
+        var recorder = new RunRecorder();
+        recorder.Record(Stream(0, 0, 100, 200, 7));
+        recorder.Record(Stream(0, 0, 300, 400, 5));
+        recorder.Record(Failed("Unavailable"));
+        recorder.RecordDriverDrop("chat");
+
+        var live = Assert.Single(recorder.Live());
+
+        // TTFTs 100 and 300 ms: p99 is the larger; tokens 7 + 5 = 12 (the failure adds none).
+        Assert.Equal(new LiveSnapshot("chat", 3, 2, 1, 12, 1, live.TtftP99), live);
+        AssertWithinPrecision(300, live.TtftP99!.Value);
+    }
 }

@@ -16,7 +16,7 @@ internal static class ReportCharts
         var duration = report.Statistics.Duration > TimeSpan.Zero ? report.Statistics.Duration : TimeSpan.FromSeconds(1);
         var width = BucketWidth(duration);
         var scenarios = report.Statistics.Scenarios.Select(s => s.Scenario).ToArray();
-        return
+        IEnumerable<(string Title, byte[] Png)> builtIn =
         [
             ("TTFT over time", OverTime("TTFT over time", "TTFT (ms)", samples, scenarios, s => s.Ttft)),
             ("ITL over time", OverTime("ITL over time", "ITL (ms)", samples, scenarios, s => s.Itl)),
@@ -25,6 +25,10 @@ internal static class ReportCharts
             ("TTFT distribution", Distribution(samples)),
             ("TTFT by cache state", ByCacheState(report.Statistics)),
         ];
+        var extra = report.Series
+            .GroupBy(s => s.Chart, StringComparer.Ordinal)
+            .Select(g => (g.Key, Lines(g.Key, [.. g])));
+        return [.. builtIn.Concat(extra)];
     }
 
     // About 120 buckets over the run, at least 100 ms each.
@@ -82,6 +86,19 @@ internal static class ReportCharts
         line.LegendText = "requests in flight";
         line.MarkerSize = 0;
         return Finish(plot, "Requests in flight over time", "time (s)", "requests");
+    }
+
+    private static byte[] Lines(string title, IReadOnlyList<TimeSeries> series)
+    {
+        var plot = new Plot();
+        foreach (var s in series.Where(s => s.Points.Count > 0))
+        {
+            var line = plot.Add.Scatter(s.Points.Select(p => p.At.TotalSeconds).ToArray(), s.Points.Select(p => p.Value).ToArray());
+            line.LegendText = s.Name;
+            line.MarkerSize = 0;
+        }
+
+        return Finish(plot, title, "time (s)", series[0].Unit);
     }
 
     private static byte[] Distribution(IReadOnlyList<RequestSample> samples)

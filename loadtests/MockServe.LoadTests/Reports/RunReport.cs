@@ -16,6 +16,9 @@ public sealed record RunReport(RunStatistics Statistics, IReadOnlyList<RequestSa
         return new RunReport(statistics, recorder.Samples(), recorder.Evaluate(statistics));
     }
 
+    /// <summary>Series sampled during the run (users, the server's scraped metrics), charted after the built-in charts.</summary>
+    public IReadOnlyList<TimeSeries> Series { get; init; } = [];
+
     /// <summary>Whether every SLO held (true without SLOs); a run that breaks one exits non-zero.</summary>
     public bool SlosPassed => Verdicts.All(v => v.Passed);
 }

@@ -54,4 +54,25 @@ public sealed partial class HtmlReportTests
 
         Assert.Equal(6, EmbeddedImage().Matches(writer.ToString()).Count);
     }
+
+    [Fact]
+    public void Write_ExtraSeries_OneChartPerChartTitle()
+    {
+        var report = ReportFixture.Build() with
+        {
+            Series =
+            [
+                new TimeSeries("Users over time", "chat", "users", [new(TimeSpan.Zero, 1), new(TimeSpan.FromSeconds(5), 4)]),
+                new TimeSeries("Server: sequences", "decoding", "sequences", [new(TimeSpan.Zero, 0), new(TimeSpan.FromSeconds(1), 3)]),
+                new TimeSeries("Server: sequences", "prefilling", "sequences", [new(TimeSpan.Zero, 1), new(TimeSpan.FromSeconds(1), 0)]),
+            ],
+        };
+        var writer = new StringWriter();
+
+        HtmlReport.Write(writer, report);
+
+        var titles = EmbeddedImage().Matches(writer.ToString()).Select(m => m.Groups[1].Value).ToArray();
+        Assert.Equal(8, titles.Length);
+        Assert.Equal(["Users over time", "Server: sequences"], titles[6..]);
+    }
 }

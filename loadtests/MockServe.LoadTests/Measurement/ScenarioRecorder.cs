@@ -111,8 +111,10 @@ internal sealed class ScenarioRecorder(string name, long order, SloSet slos)
                 CachedTokens = _cachedTokens,
                 SizeBytes = _sizeBytes,
                 Metrics = _overall.ToStats(),
-                ByTurn = _byTurn.ToDictionary(p => p.Key, p => p.Value.ToStats()),
-                ByCacheState = _byCache.ToDictionary(p => p.Key, p => p.Value.ToStats()),
+                ByTurn = new SortedDictionary<int, IReadOnlyDictionary<Metric, LatencyStats>>(
+                    _byTurn.ToDictionary(p => p.Key, p => p.Value.ToStats())),
+                ByCacheState = new SortedDictionary<TurnCacheState, IReadOnlyDictionary<Metric, LatencyStats>>(
+                    _byCache.ToDictionary(p => p.Key, p => p.Value.ToStats())),
                 ErrorsByStatus = _errors.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
                     .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
                 Goodput = new GoodputStats(0, 0, 0, 0, 0),

@@ -11,7 +11,7 @@ internal static class ReportFormat
 
     public static string Rate(double perSecond) => perSecond.ToString("0.###", CultureInfo.InvariantCulture);
 
-    public static string Percent(double fraction) => (fraction * 100).ToString("0.##", CultureInfo.InvariantCulture) + "%";
+    public static string Percent(double fraction) => Measurement.ErrorRateThreshold.FormatPercent(fraction);
 
     public static string Count(long count) => count.ToString(CultureInfo.InvariantCulture);
 

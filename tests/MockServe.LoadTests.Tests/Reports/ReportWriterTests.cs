@@ -134,9 +134,9 @@ public sealed class ReportWriterTests
         Assert.Contains("## Errors", md, StringComparison.Ordinal);
         Assert.Contains("## SLOs", md, StringComparison.Ordinal);
 
-        // chat: 3 requests, 2 ok, 1 failed (33.33%); 2 / 10 s = 0.2 req/s; (10 + 6) tokens / 10 s = 1.6 tok/s;
+        // chat: 3 requests, 2 ok, 1 failed (33.333%); 2 / 10 s = 0.2 req/s; (10 + 6) tokens / 10 s = 1.6 tok/s;
         // both successes met ttft <= 1 s: 0.2 goodput/s; session s-1's two turns met: 1/1 sessions, 0.1/s.
-        Assert.Contains("| chat | 3 | 2 | 1 | 33.33% | 0.2 | 1.6 | 0.2 | 1/1 | 0.1 | 0 | 0 | - |", md, StringComparison.Ordinal);
+        Assert.Contains("| chat | 3 | 2 | 1 | 33.333% | 0.2 | 1.6 | 0.2 | 1/1 | 0.1 | 0 | 0 | - |", md, StringComparison.Ordinal);
         Assert.Contains("| chat | ResourceExhausted | 1 |", md, StringComparison.Ordinal);
 
         // error rate 1 of 3 breaks 10%; TTFT p99 (500 ms, within HdrHistogram's 0.1%) holds 1 s.

@@ -7,7 +7,9 @@ namespace MockServe.LoadTests.Reports;
 /// <summary>The tables of a report; the Markdown report and the console summary render the same ones.</summary>
 internal static class ReportTables
 {
-    private static readonly Metric[] BreakdownMetrics = [Metric.Ttft, Metric.Itl, Metric.E2e, Metric.WorstGap];
+    // The server's queue and swap-in beside the client's view: where a turn's TTFT went, per turn and per cache state.
+    private static readonly Metric[] BreakdownMetrics =
+        [Metric.Ttft, Metric.Itl, Metric.E2e, Metric.WorstGap, Metric.ServerQueue, Metric.ServerSwapIn];
 
     public static TextTable Summary(RunStatistics statistics)
     {

@@ -139,6 +139,10 @@ public sealed class ReportWriterTests
         Assert.Contains("| chat | 3 | 2 | 1 | 33.333% | 0.2 | 1.6 | 0.2 | 1/1 | 0.1 | 0 | 0 | - |", md, StringComparison.Ordinal);
         Assert.Contains("| chat | ResourceExhausted | 1 |", md, StringComparison.Ordinal);
 
+        // Turn 0 (new): TTFT 500, ITL 100, E2E 1,400, worst gap 300, server queue 10, swap-in 0; turn 1 sent no timing.
+        Assert.Contains("| new | 1 | 500 | 500 | 100 | 100 | 1400 | 1400 | 300 | 300 | 10 | 10 | 0 | 0 |", md, StringComparison.Ordinal);
+        Assert.Contains("| hot | 1 | 100 | 100 | 100 | 100 | 600 | 600 | - | - | - | - | - | - |", md, StringComparison.Ordinal);
+
         // error rate 1 of 3 breaks 10%; TTFT p99 (500 ms, within HdrHistogram's 0.1%) holds 1 s.
         Assert.Contains("| chat | error-rate | 10% | 33.333% | FAIL |", md, StringComparison.Ordinal);
         Assert.Matches(@"\| chat \| ttft-p99 \| 1s \| 500(\.\d+)?ms \| PASS \|", md);

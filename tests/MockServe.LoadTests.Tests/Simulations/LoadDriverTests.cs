@@ -87,6 +87,20 @@ public class LoadDriverTests
     }
 
     [Fact]
+    public async Task RunAsync_StartDueBetweenMilliseconds_StartsAtTheMillisecondBefore()
+    {
+        // 3 per second: due at 166.67, 500 and 833.33 ms. Timers keep whole milliseconds, so the loop wakes at 166 and
+        // 833 ms and starts what is due within the next one: early by 2/3 and 1/3 ms, recorded as negative lateness.
+        var run = Driver([Simulation.Inject(3, Second, Second)]).RunAsync(Takes(TimeSpan.Zero), CancellationToken.None);
+
+        Tick(Second);
+        await run;
+
+        Assert.Equal([Ms(166), Ms(500), Ms(833)], _calls.Select(c => c.ActualStart));
+        Assert.Equal([Ms(-2.0 / 3), TimeSpan.Zero, Ms(-1.0 / 3)], _calls.Select(c => c.Lateness));
+    }
+
+    [Fact]
     public async Task RunAsync_InjectWithSlowScenario_NeverWaitsForCompletions()
     {
         var driver = Driver([Simulation.Inject(4, Second, Second)], grace: TimeSpan.FromSeconds(2));

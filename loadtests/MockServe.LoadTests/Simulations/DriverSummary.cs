@@ -16,7 +16,9 @@ namespace MockServe.LoadTests.Simulations;
 /// <param name="PeakCopies">The most closed copies running at once.</param>
 /// <param name="PlanEnd">When the last step ended (or the run was aborted).</param>
 /// <param name="End">When the driver returned, after the grace period and any cancellation.</param>
-/// <param name="Aborted">The caller's token ended the run before the plan did.</param>
+/// <param name="Aborted">The caller's token ended the run before the plan did (in-flight invocations were cancelled at once).</param>
+/// <param name="Stopped"><see cref="LoadDriver.Stop"/> ended the plan early (in-flight invocations had the grace period).</param>
+/// <param name="ObserverFaults">Times a <see cref="LoadDriver.StepStarted"/> handler threw.</param>
 public sealed record DriverSummary(
     long Started,
     long Completed,
@@ -33,4 +35,6 @@ public sealed record DriverSummary(
     int PeakCopies,
     TimeSpan PlanEnd,
     TimeSpan End,
-    bool Aborted);
+    bool Aborted,
+    bool Stopped,
+    long ObserverFaults);

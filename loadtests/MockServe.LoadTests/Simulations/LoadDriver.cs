@@ -36,6 +36,8 @@ public sealed class LoadDriver
     private long _iterationsTarget;
 
     private readonly CancellationTokenSource _invocationCts = new();
+    private readonly CancellationTokenSource _stopCts = new();
+    private long _observerFaults;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _outstanding;
     private long _drainedAtTicks = -1;
@@ -71,6 +73,19 @@ public sealed class LoadDriver
     public DriverCounters Counters { get; } = new();
 
     /// <summary>
+    /// Raised on the scheduling loop as each step starts, with the step and its start offset. Keep it short: the
+    /// schedule waits for it. A handler that throws is counted (<see cref="DriverSummary.ObserverFaults"/>) and the run
+    /// goes on. A sweep judges the step before here and calls <see cref="Stop"/> when it broke.
+    /// </summary>
+    public event Action<PlanStep, TimeSpan>? StepStarted;
+
+    /// <summary>
+    /// Ends the plan now, from any thread: nothing new starts, queued invocations expire, and those in flight get the
+    /// grace period as at a normal end. Called from <see cref="StepStarted"/>, the starting step does not run.
+    /// </summary>
+    public void Stop() => _stopCts.Cancel();
+
+    /// <summary>
     /// Runs the plan, calling <paramref name="invoke"/> for every invocation with a token the driver cancels after the
     /// grace period. An exception from the callback is counted as a fault and the run goes on. Cancelling
     /// <paramref name="ct"/> ends the run early: nothing new starts and in-flight invocations are cancelled at once;
@@ -87,22 +102,27 @@ public sealed class LoadDriver
         _invoke = invoke;
         using var timer = new LoopTimer(_time);
         _timer = timer;
-        using var wake = ct.UnsafeRegister(static s => ((LoopTimer)s!).Wake(), timer);
+        // The loop ends early on the caller's token (an abort: no grace) or on Stop (an early end: with grace).
+        using var cut = CancellationTokenSource.CreateLinkedTokenSource(ct, _stopCts.Token);
+        var loopToken = cut.Token;
+        using var wake = loopToken.UnsafeRegister(static s => ((LoopTimer)s!).Wake(), timer);
         _start = _time.GetTimestamp();
 
         var stepStart = TimeSpan.Zero;
         foreach (var step in _plan.Steps)
         {
-            if (ct.IsCancellationRequested)
+            OnStepStarted(step, stepStart);
+            if (loopToken.IsCancellationRequested)
             {
                 break;
             }
 
-            stepStart = await RunStepAsync(step, stepStart, ct).ConfigureAwait(false);
+            stepStart = await RunStepAsync(step, stepStart, loopToken).ConfigureAwait(false);
         }
 
-        bool aborted = ct.IsCancellationRequested;
-        var planEnd = aborted ? Elapsed() : stepStart;
+        bool endedEarly = loopToken.IsCancellationRequested;
+        bool aborted = endedEarly && ct.IsCancellationRequested;
+        var planEnd = endedEarly ? Elapsed() : stepStart;
         End();
 
         bool drained = _drained.Task.IsCompleted;
@@ -133,10 +153,26 @@ public sealed class LoadDriver
             Volatile.Read(ref _peakCopies),
             planEnd,
             drained ? TimeSpan.FromTicks(Interlocked.Read(ref _drainedAtTicks)) : Elapsed(),
-            aborted);
+            aborted,
+            Stopped: endedEarly && !aborted,
+            Interlocked.Read(ref _observerFaults));
     }
 
     private TimeSpan Elapsed() => _time.GetElapsedTime(_start);
+
+    private void OnStepStarted(PlanStep step, TimeSpan start)
+    {
+        try
+        {
+            StepStarted?.Invoke(step, start);
+        }
+#pragma warning disable CA1031 // An observer that throws is isolated and counted; it must not stop the schedule.
+        catch (Exception)
+#pragma warning restore CA1031
+        {
+            Interlocked.Increment(ref _observerFaults);
+        }
+    }
 
     /// <summary>Runs one step from <paramref name="stepStart"/>; returns where the next one starts.</summary>
     private async Task<TimeSpan> RunStepAsync(PlanStep step, TimeSpan stepStart, CancellationToken ct)

@@ -309,6 +309,48 @@ public class LoadDriverTests
     }
 
     [Fact]
+    public async Task Stop_FromStepStarted_EndsThePlanBeforeThatStepWithGrace()
+    {
+        // One copy, 400 ms per call; step 1 is refused as it starts at 1 s: the call started at 800 ms ends at 1,200 ms.
+        var driver = Driver([Simulation.KeepConstant(1, Second), Simulation.KeepConstant(2, Second), Simulation.KeepConstant(3, Second)]);
+        var steps = new List<(int Index, TimeSpan Start)>();
+        driver.StepStarted += (step, start) =>
+        {
+            steps.Add((step.Index, start));
+            if (step.Index == 1)
+            {
+                driver.Stop();
+            }
+        };
+        var run = driver.RunAsync(Takes(Ms(400)), CancellationToken.None);
+
+        Tick(Ms(1500));
+        var summary = await run;
+
+        Assert.Equal([(0, TimeSpan.Zero), (1, Second)], steps);
+        Assert.True(summary.Stopped);
+        Assert.False(summary.Aborted);
+        Assert.Equal(Second, summary.PlanEnd);
+        Assert.Equal(3, summary.Completed);
+        Assert.Equal(Ms(1200), summary.End);
+    }
+
+    [Fact]
+    public async Task RunAsync_StepStartedHandlerThrows_CountsItAndRunsThePlan()
+    {
+        var driver = Driver([Simulation.Inject(2, Second, Second), Simulation.Inject(2, Second, Second)]);
+        driver.StepStarted += (_, _) => throw new InvalidOperationException("observer bug");
+        var run = driver.RunAsync(Takes(TimeSpan.Zero), CancellationToken.None);
+
+        Tick(TimeSpan.FromSeconds(2));
+        var summary = await run;
+
+        Assert.Equal(2, summary.ObserverFaults);
+        Assert.Equal(4, summary.Completed);
+        Assert.False(summary.Stopped);
+    }
+
+    [Fact]
     public async Task RunAsync_OnThreadPool_RunsEveryInvocation()
     {
         var driver = new LoadDriver(LoadPlan.Create([Simulation.Inject(50, Second, Second)]), new DriverOptions(), _clock);

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace MockServe.LoadTests.Simulations;
 
 /// <summary>
@@ -245,6 +247,8 @@ public sealed class LoadDriver
     }
 
     /// <summary>Waits until <paramref name="due"/> from the run's start; false when <paramref name="ct"/> ended the run.</summary>
+    // Pooled: a plain async ValueTask method allocates a box each time it waits, and this runs once per start.
+    [AsyncMethodBuilder(typeof(PoolingAsyncValueTaskMethodBuilder<>))]
     private async ValueTask<bool> WaitUntilAsync(TimeSpan due, CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)

@@ -1,14 +1,138 @@
 using System.CommandLine;
+using System.Globalization;
+
+using Grpc.Net.Client;
+
+using MockServe.Contracts.V1;
+using MockServe.LoadTests.Measurement;
+using MockServe.LoadTests.Running;
+using MockServe.LoadTests.Scenarios;
+using MockServe.LoadTests.Targets;
 
 namespace MockServe.LoadTests.Cli;
 
-/// <summary>The <c>mockserve-load</c> command line.</summary>
+/// <summary>The <c>mockserve-load</c> command line: <c>run</c> and <c>scenarios</c>.</summary>
 public static class LoadCli
 {
     public static int Run(string[] args, TextWriter output, TextWriter error)
     {
-        var root = new RootCommand("mockserve-load: NBomber-style load scenarios of long-context, multi-turn streaming clients.");
-        var result = root.Parse(args);
-        return result.Invoke(new InvocationConfiguration { Output = output, Error = error });
+        var root = new RootCommand("mockserve-load: NBomber-style load scenarios of long-context, multi-turn streaming clients.")
+        {
+            ScenariosCommand(),
+            RunCommand(),
+        };
+        return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
+    }
+
+    private static Command ScenariosCommand()
+    {
+        var command = new Command("scenarios", "List the built-in scenarios, one a line.");
+        command.SetAction(result =>
+        {
+            var output = result.InvocationConfiguration.Output;
+            foreach (var scenario in BuiltInScenarios.All)
+            {
+                output.WriteLine($"{scenario.Name,-20} {scenario.Description}");
+            }
+        });
+        return command;
+    }
+
+    private static Command RunCommand()
+    {
+        var scenario = new Option<string>("--scenario") { Description = "A built-in scenario (see `mockserve-load scenarios`).", Required = true };
+        var target = new Option<Uri?>("--target") { Description = "A mockserve.v1 server, e.g. http://127.0.0.1:50051; default: one started in this process." };
+        var duration = new Option<string>("--duration") { Description = "How long the load runs, e.g. 60s, 5m.", DefaultValueFactory = _ => "60s" };
+        var users = new Option<int?>("--users") { Description = "Closed model: users held at once (1 to 100000)." };
+        var rate = new Option<double?>("--rate") { Description = "Open model: new users a second, Poisson arrivals (above 0, at most 100000)." };
+        var reportDir = new Option<string?>("--report-dir") { Description = "Write report.md, report.csv, requests.jsonl and report.html here." };
+        var slo = new Option<string?>("--slo") { Description = "Thresholds, e.g. ttft-p99=5s,itl-p99=100ms,e2e-p99=60s,error-rate=1%; a broken one exits 1." };
+        var seed = new Option<int>("--seed") { Description = "Seed of arrivals and workloads.", DefaultValueFactory = _ => 1 };
+        var timeScale = new Option<double>("--time-scale") { Description = "The embedded server's wall seconds per model second.", DefaultValueFactory = _ => 1.0 };
+        var command = new Command("run", "Run a scenario and report what its users lived through.")
+        {
+            scenario, target, duration, users, rate, reportDir, slo, seed, timeScale,
+        };
+        command.SetAction(async (result, ct) =>
+        {
+            var output = result.InvocationConfiguration.Output;
+            var error = result.InvocationConfiguration.Error;
+            string name = result.GetValue(scenario)!;
+            var builtIn = BuiltInScenarios.Find(name);
+            var problems = new List<string>();
+            if (builtIn is null)
+            {
+                problems.Add($"--scenario: unknown scenario '{name}', expected one of {string.Join(", ", BuiltInScenarios.All.Select(s => s.Name))}");
+            }
+
+            var during = ParseDuration(result.GetValue(duration)!, problems);
+            if (result.GetValue(users) is { } u && u is < 1 or > 100_000)
+            {
+                problems.Add($"--users: must be 1 to 100000, got {u}");
+            }
+
+            if (result.GetValue(rate) is { } r && !(r > 0 && r <= 100_000))
+            {
+                problems.Add($"--rate: must be above 0 and at most 100000, got {r.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            SloSet thresholds = SloSet.Empty;
+            if (result.GetValue(slo) is { } text && !SloSet.TryParse(text, out thresholds, out string? sloError))
+            {
+                problems.Add($"--slo: {sloError}");
+            }
+
+            if (problems.Count > 0)
+            {
+                foreach (string problem in problems)
+                {
+                    await error.WriteLineAsync($"error: {problem}");
+                }
+
+                return 2;
+            }
+
+            await using var embedded = result.GetValue(target) is null
+                ? await EmbeddedServer.StartAsync(new Dictionary<string, string?> { ["Server:TimeScale"] = result.GetValue(timeScale).ToString(CultureInfo.InvariantCulture) }, ct)
+                : null;
+            var address = result.GetValue(target) ?? embedded!.Address;
+            using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
+            {
+                HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
+            });
+            var settings = new BuiltInSettings(new InferenceService.InferenceServiceClient(channel), during, result.GetValue(users), result.GetValue(rate), result.GetValue(seed));
+            var scenarios = builtIn!.Build(settings).Select(s => s.WithThresholds(new SloSet(s.Thresholds.Thresholds.Concat(thresholds.Thresholds)))).ToList();
+            await output.WriteLineAsync($"{builtIn.Name} against {address} for {during.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
+            var outcome = await LoadRunner.RunAsync(scenarios, new RunOptions
+            {
+                Seed = result.GetValue(seed),
+                ReportDirectory = result.GetValue(reportDir),
+                Output = output,
+            }, ct);
+            foreach (string file in outcome.ReportFiles)
+            {
+                await output.WriteLineAsync($"wrote {file}");
+            }
+
+            return outcome.ExitCode;
+        });
+        return command;
+    }
+
+    private static TimeSpan ParseDuration(string text, List<string> problems)
+    {
+        var units = new (string Suffix, double Seconds)[] { ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600) };
+        foreach (var (suffix, seconds) in units)
+        {
+            if (text.EndsWith(suffix, StringComparison.Ordinal)
+                && double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
+                && value > 0 && value * seconds <= 7 * 86_400)
+            {
+                return TimeSpan.FromSeconds(value * seconds);
+            }
+        }
+
+        problems.Add($"--duration: expected a duration above 0 and at most 7 days, such as 30s, 5m or 1h, got '{text}'");
+        return TimeSpan.Zero;
     }
 }

@@ -6,21 +6,22 @@ namespace MockServe.LoadTests.Llm;
 
 /// <summary>How one streamed Generate call went, as its client saw it (wall time) and as the server reported it (model time).</summary>
 /// <param name="Status">OK or the gRPC status name (RESOURCE_EXHAUSTED...); CLIENT_CANCELLED when the run ended the call.</param>
-/// <param name="FirstToken">Wall time from sending to the first token; null when none came.</param>
-/// <param name="Elapsed">Wall time from sending to the end of the stream (the last token, or the error).</param>
-/// <param name="Gaps">Wall seconds between consecutive chunks, the first chunk excluded (that is TTFT).</param>
+/// <param name="FirstToken">Time from sending to the first token; null when none came.</param>
+/// <param name="LastToken">Time from sending to the last token; null when none came.</param>
+/// <param name="Elapsed">Time from sending to the end of the stream (its completion, or the error).</param>
+/// <param name="Gaps">Time between consecutive chunks, the first chunk excluded (that is TTFT).</param>
 internal sealed record CallOutcome(
     string Status,
     TimeSpan? FirstToken,
+    TimeSpan? LastToken,
     TimeSpan Elapsed,
     long OutputTokens,
-    IReadOnlyList<double> Gaps,
+    IReadOnlyList<TimeSpan> Gaps,
     GenerateComplete? Complete,
     string? Detail)
 {
     public bool Ok => Status == StreamedCall.Ok;
 
-    public double WorstGapSeconds => Gaps.Count == 0 ? 0 : Gaps.Max();
 }
 
 /// <summary>One Generate call, read to its end, with the time each chunk arrived on the caller's clock.</summary>
@@ -36,7 +37,7 @@ internal static class StreamedCall
         TimeSpan? first = null;
         long last = sent;
         long tokens = 0;
-        var gaps = new List<double>();
+        var gaps = new List<TimeSpan>();
         GenerateComplete? complete = null;
         try
         {
@@ -52,7 +53,7 @@ internal static class StreamedCall
                     }
                     else
                     {
-                        gaps.Add(time.GetElapsedTime(last, now).TotalSeconds);
+                        gaps.Add(time.GetElapsedTime(last, now));
                     }
 
                     last = now;
@@ -65,16 +66,19 @@ internal static class StreamedCall
             }
 
             long outputTokens = complete?.Usage?.CompletionTokens ?? tokens;
-            return new CallOutcome(complete is null ? "OK_WITHOUT_COMPLETION" : Ok, first, time.GetElapsedTime(sent, last), outputTokens, gaps, complete, null);
+            return new CallOutcome(
+                complete is null ? "OK_WITHOUT_COMPLETION" : Ok, first, LastToken(), time.GetElapsedTime(sent), outputTokens, gaps, complete, null);
         }
         catch (RpcException ex) when (ct.IsCancellationRequested && ex.StatusCode == StatusCode.Cancelled)
         {
-            return new CallOutcome(ClientCancelled, first, time.GetElapsedTime(sent), tokens, gaps, null, ex.Status.Detail);
+            return new CallOutcome(ClientCancelled, first, LastToken(), time.GetElapsedTime(sent), tokens, gaps, null, ex.Status.Detail);
         }
         catch (RpcException ex)
         {
-            return new CallOutcome(StatusName(ex.StatusCode), first, time.GetElapsedTime(sent), tokens, gaps, null, ex.Status.Detail);
+            return new CallOutcome(StatusName(ex.StatusCode), first, LastToken(), time.GetElapsedTime(sent), tokens, gaps, null, ex.Status.Detail);
         }
+
+        TimeSpan? LastToken() => first is null ? null : time.GetElapsedTime(sent, last);
     }
 
     /// <summary>The proto name of a status code: ResourceExhausted is RESOURCE_EXHAUSTED.</summary>

@@ -40,6 +40,7 @@ public sealed class EmbeddedServer : IAsyncDisposable
             ["MockServe:Server:BindAddress"] = "127.0.0.1",
             // The load driver owns the console: the server only speaks up for warnings.
             ["Logging:LogLevel:Default"] = "Warning",
+            ["Logging:LogLevel:Microsoft.Hosting.Lifetime"] = "Warning",
         };
         foreach (var (key, value) in settings)
         {

@@ -1,0 +1,127 @@
+using Grpc.Core;
+
+using MockServe.Contracts.V1;
+using MockServe.LoadTests.Measurement;
+using MockServe.LoadTests.Scenarios;
+using MockServe.LoadTests.Simulations;
+using MockServe.LoadTests.Workload;
+
+namespace MockServe.LoadTests.Llm;
+
+/// <summary>
+/// Multi-turn chat users of a <c>mockserve.v1</c> server. Each user owns a session: every turn sends the whole
+/// conversation (the server prefills only what its KV does not hold), reads the stream to its end, thinks, and comes
+/// back; when the conversation is over it closes the session. Under a closed model a copy is one user and each
+/// invocation one turn; under an open model each arrival is a new user who holds a whole conversation.
+/// </summary>
+public static class ChatUsers
+{
+    /// <summary>A closed copy's user: its conversation and the think time before its next turn.</summary>
+    private sealed class User(Conversation conversation)
+    {
+        public Conversation Conversation { get; } = conversation;
+
+        public TimeSpan ThinkTime { get; set; }
+    }
+
+    /// <summary>No turn outlives this, whatever the server does.</summary>
+    private static readonly TimeSpan TurnDeadline = TimeSpan.FromMinutes(30);
+
+    public static ScenarioProps Create(string name, InferenceService.InferenceServiceClient client, WorkloadPlan workload, Metadata? headers = null)
+    {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(workload);
+        long requests = -1;
+        return Scenario.Create(name, async context =>
+        {
+            if (context.Model == LoadModel.Open)
+            {
+                // An arrival is a user with a conversation of its own, held to its end.
+                var conversation = workload.NewConversation($"{name}-{context.Invocation.Number}", context.Copy.Random);
+                bool first = true;
+                while (!context.CancellationToken.IsCancellationRequested)
+                {
+                    var outcome = await TurnAsync(context, conversation, first);
+                    first = false;
+                    if (outcome.SessionEnded)
+                    {
+                        break;
+                    }
+
+                    await Task.Delay(outcome.ThinkTime, context.Time, context.CancellationToken);
+                }
+            }
+            else
+            {
+                // A copy is one user; its think time opens its next invocation, so no run waits out a last think.
+                var user = context.Copy.Value as User ?? new User(workload.NewConversation($"{name}-u{context.Copy.Number}", context.Copy.Random));
+                context.Copy.Value = user;
+                bool thought = user.ThinkTime > TimeSpan.Zero;
+                if (thought)
+                {
+                    await Task.Delay(user.ThinkTime, context.Time, context.CancellationToken);
+                }
+
+                user.ThinkTime = (await TurnAsync(context, user.Conversation, first: !thought)).ThinkTime;
+            }
+
+            return Response.Recorded;
+        })
+        .WithCleanCopy(async (copy, ct) =>
+        {
+            if (copy.Value is User { Conversation.OpenSessionId: { } open })
+            {
+                await CloseAsync(open, ct);
+            }
+        });
+
+        // first: the turn starts the invocation, so its intended start is the load simulation's; later turns start when sent.
+        async Task<TurnOutcome> TurnAsync(ScenarioContext context, Conversation conversation, bool first)
+        {
+            var turn = conversation.Next();
+            var sentAt = context.Now();
+            var (intended, actual) = first ? (context.Invocation.IntendedStart, context.Invocation.ActualStart) : (sentAt, sentAt);
+            long index = Interlocked.Increment(ref requests);
+            var call = await StreamedCall.RunAsync(
+                client, turn.ToRequest($"{name}-{index}"), context.Time, headers, context.Time.GetUtcNow().UtcDateTime + TurnDeadline, context.CancellationToken);
+            var sample = new RequestSample
+            {
+                Scenario = name,
+                RequestIndex = index,
+                Copy = (int)context.Copy.Number,
+                Turn = turn.TurnIndex,
+                SessionId = turn.SessionId,
+                IntendedStart = intended,
+                ActualStart = actual,
+                FirstTokenAt = sentAt + call.FirstToken,
+                LastTokenAt = sentAt + call.LastToken,
+                End = sentAt + call.Elapsed,
+                ChunkGaps = call.Gaps,
+                OutputTokens = call.OutputTokens,
+                PromptTokens = turn.PromptTokens,
+                Status = call.Status,
+                Ok = call.Ok,
+            };
+            context.Record(call.Complete is { } complete ? sample.WithComplete(complete) : sample);
+            var outcome = call.Ok ? conversation.Complete(call.OutputTokens) : conversation.Abandon();
+            if (outcome.SessionEnded)
+            {
+                await CloseAsync(outcome.SessionId, context.CancellationToken);
+            }
+
+            return outcome;
+        }
+
+        async Task CloseAsync(string session, CancellationToken ct)
+        {
+            try
+            {
+                await client.CloseSessionAsync(new CloseSessionRequest { SessionId = session }, headers, cancellationToken: ct);
+            }
+            catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.Cancelled)
+            {
+                // Never opened (the first turn failed) or already gone: nothing to free.
+            }
+        }
+    }
+}

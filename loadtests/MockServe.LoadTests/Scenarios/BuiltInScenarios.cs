@@ -1,0 +1,62 @@
+using MockServe.Contracts.V1;
+using MockServe.LoadTests.Llm;
+using MockServe.LoadTests.Simulations;
+using MockServe.LoadTests.Workload;
+
+namespace MockServe.LoadTests.Scenarios;
+
+/// <summary>What a built-in scenario is built from: the target's client and the run's flags.</summary>
+/// <param name="Users">Closed model: users held at once (null: the scenario's default).</param>
+/// <param name="Rate">Open model: new users a second, Poisson arrivals (null: the closed model).</param>
+public sealed record BuiltInSettings(InferenceService.InferenceServiceClient Client, TimeSpan Duration, int? Users, double? Rate, int Seed);
+
+/// <summary>A scenario that ships with mockserve-load.</summary>
+public sealed record BuiltInScenario(string Name, string Description, Func<BuiltInSettings, IReadOnlyList<ScenarioProps>> Build);
+
+public static class BuiltInScenarios
+{
+    public static IReadOnlyList<BuiltInScenario> All { get; } =
+    [
+        new("long-context-chat",
+            "The reference case: multi-turn chat users with 50K-token sessions on the default profile (Yi-34B, one A100-80GB); 4 users, 4 turns each.",
+            s => [Chat("long-context-chat", s, users: 4, new WorkloadOptions
+            {
+                Context = "uniform:45000-55000",
+                Message = "fixed:300",
+                Output = "fixed:200",
+                Turns = "fixed:4",
+                ThinkTime = "exponential:5s",
+                ContextLimit = 200_000,
+            })]),
+        new("mixed-context",
+            "Short, medium and long prompts side by side (4K, 32K, 128K tokens, one turn each): how long prompts hurt short ones.",
+            s =>
+            [
+                Chat("context-4k", s, users: 6, OneTurn("fixed:4000")),
+                Chat("context-32k", s, users: 2, OneTurn("fixed:32000")),
+                Chat("context-128k", s, users: 1, OneTurn("fixed:128000")),
+            ]),
+        new("burst",
+            "A steady 0.5 users a second of 8K-token single turns, with a spike to 5 a second for a tenth of the run in the middle.",
+            s =>
+            {
+                var third = s.Duration * 0.45;
+                var spike = s.Duration * 0.1;
+                double rate = s.Rate ?? 0.5;
+                return [ChatUsers.Create("burst", s.Client, Plan(OneTurn("fixed:8000"), s.Seed)).WithLoadSimulations(
+                    Simulation.InjectPoisson(rate, third),
+                    Simulation.InjectPoisson(rate * 10, spike),
+                    Simulation.InjectPoisson(rate, s.Duration - third - spike))];
+            }),
+    ];
+
+    public static BuiltInScenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
+
+    private static ScenarioProps Chat(string name, BuiltInSettings s, int users, WorkloadOptions workload) =>
+        ChatUsers.Create(name, s.Client, Plan(workload, s.Seed)).WithLoadSimulations(
+            s.Rate is { } rate ? Simulation.InjectPoisson(rate, s.Duration) : Simulation.KeepConstant(s.Users ?? users, s.Duration));
+
+    private static WorkloadOptions OneTurn(string context) => new() { Context = context, Output = "fixed:128", Turns = "fixed:1" };
+
+    private static WorkloadPlan Plan(WorkloadOptions options, int seed) => WorkloadPlan.Create(options, new Random(seed));
+}

@@ -1,0 +1,97 @@
+using System.Text.Json;
+
+using Grpc.Net.Client;
+
+using MockServe.Contracts.V1;
+using MockServe.LoadTests.Llm;
+using MockServe.LoadTests.Measurement;
+using MockServe.LoadTests.Reports;
+using MockServe.LoadTests.Running;
+using MockServe.LoadTests.Scenarios;
+using MockServe.LoadTests.Simulations;
+using MockServe.LoadTests.Targets;
+using MockServe.LoadTests.Workload;
+
+namespace MockServe.LoadTests.Tests.Running;
+
+[Collection(RealServers.Name)]
+public class LoadRunnerTests
+{
+    private const double TimeScale = 0.01;
+
+    [Fact]
+    public async Task RunAsync_ChatUsersAgainstTheEmbeddedServer_TimesAgreeWithTheServerAndLaterTurnsAreHot()
+    {
+        await using var server = await EmbeddedServer.StartAsync(new Dictionary<string, string?> { ["Server:TimeScale"] = "0.01" });
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        var client = new InferenceService.InferenceServiceClient(channel);
+        await ClientWarmup.WarmAsync(client);
+        var workload = WorkloadPlan.Create(new WorkloadOptions { Context = "fixed:20000", Message = "fixed:100", Output = "fixed:20", Turns = "fixed:3" }, new Random(1));
+        using var reports = new TempDirectory();
+        var chat = ChatUsers.Create("chat", client, workload).WithLoadSimulations(Simulation.IterationsForConstant(2, 6));
+
+        var outcome = await LoadRunner.RunAsync([chat], new RunOptions { ReportDirectory = reports.Path, ProgressInterval = TimeSpan.Zero });
+
+        var samples = outcome.Report.Samples;
+        Assert.Equal(6, samples.Count);
+        Assert.All(samples, s => Assert.True(s.Ok, s.Status));
+        // Two users, three turns each: the first turn prefills 20,000 tokens, the next two only what is new.
+        Assert.Equal(2, samples.Count(s => s.Turn == 0 && s.CacheState == TurnCacheState.New));
+        Assert.Equal(4, samples.Count(s => s.Turn > 0 && s.CacheState == TurnCacheState.Hot));
+        foreach (var s in samples)
+        {
+            // The client's TTFT (from its send) is the server's, scaled to wall time, plus the trip (up to 0.57 s seen on 2 busy cores); never less.
+            double server_ = s.Server!.Value.TimeToFirstToken.TotalSeconds * TimeScale;
+            double client_ = s.TtftFromActual!.Value.TotalSeconds;
+            Assert.InRange(client_, server_ * 0.95, server_ + 1.0);
+            Assert.Equal(20, s.OutputTokens);
+            Assert.NotNull(s.Itl);
+        }
+
+        Assert.True(File.Exists(Path.Combine(reports.Path, ReportWriter.MarkdownFile)));
+        Assert.True(File.Exists(Path.Combine(reports.Path, ReportWriter.HtmlFile)));
+        Assert.Contains("scenario,metric", File.ReadLines(Path.Combine(reports.Path, ReportWriter.CsvFile)).First(), StringComparison.Ordinal);
+        var lines = File.ReadAllLines(Path.Combine(reports.Path, ReportWriter.RequestsFile));
+        Assert.Equal(6, lines.Length);
+        Assert.All(lines, l => JsonDocument.Parse(l).Dispose());
+        Assert.Equal(0, outcome.ExitCode);
+    }
+
+    [Fact]
+    public async Task RunAsync_TooStrictSlo_ExitCodeOneNamingTheThreshold()
+    {
+        await using var server = await EmbeddedServer.StartAsync(new Dictionary<string, string?> { ["Server:TimeScale"] = "0.01" });
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        var client = new InferenceService.InferenceServiceClient(channel);
+        await ClientWarmup.WarmAsync(client);
+        var workload = WorkloadPlan.Create(new WorkloadOptions { Context = "fixed:20000", Output = "fixed:5" }, new Random(1));
+        var chat = ChatUsers.Create("chat", client, workload)
+            .WithLoadSimulations(Simulation.IterationsForConstant(1, 2))
+            .WithThresholds(SloSet.Parse("ttft-p99=1ms"));
+
+        var outcome = await LoadRunner.RunAsync([chat], new RunOptions { ProgressInterval = TimeSpan.Zero });
+
+        Assert.Equal(1, outcome.ExitCode);
+        var broken = Assert.Single(outcome.Report.Verdicts, v => !v.Passed);
+        Assert.Contains("ttft-p99", broken.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task RunAsync_ScenarioWrittenInCode_CountsOkAndFailAndCustomLatency()
+    {
+        // A scenario against any service: a step that returns ok or fail, as a user would write one in C#.
+        var scenario = Scenario.Create("custom", context => Task.FromResult(context.Invocation.Number % 4 == 3
+                ? Response.Fail("503")
+                : Response.Ok(sizeBytes: 100, latency: TimeSpan.FromMilliseconds(5))))
+            .WithLoadSimulations(Simulation.IterationsForConstant(2, 20));
+
+        var outcome = await LoadRunner.RunAsync([scenario], new RunOptions { ProgressInterval = TimeSpan.Zero });
+
+        var stats = Assert.Single(outcome.Report.Statistics.Scenarios);
+        Assert.Equal(20, stats.Requests);
+        Assert.Equal(15, stats.Succeeded);
+        Assert.Equal(5, stats.Failed);
+        Assert.Equal(15 * 100, stats.SizeBytes);
+        Assert.Equal(5, stats.ErrorsByStatus["503"]);
+    }
+}

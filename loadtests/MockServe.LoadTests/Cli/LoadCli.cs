@@ -7,6 +7,7 @@ using MockServe.Contracts.V1;
 using MockServe.LoadTests.Measurement;
 using MockServe.LoadTests.Running;
 using MockServe.LoadTests.Scenarios;
+using MockServe.LoadTests.Simulations;
 using MockServe.LoadTests.Targets;
 
 namespace MockServe.LoadTests.Cli;
@@ -101,7 +102,12 @@ public static class LoadCli
                 HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
             });
             var settings = new BuiltInSettings(new InferenceService.InferenceServiceClient(channel), during, result.GetValue(users), result.GetValue(rate), result.GetValue(seed));
-            var scenarios = builtIn!.Build(settings).Select(s => s.WithThresholds(new SloSet(s.Thresholds.Thresholds.Concat(thresholds.Thresholds)))).ToList();
+            if (builtIn!.Name == BuiltInScenarios.CapacitySweep)
+            {
+                return await SweepAsync(settings, thresholds.Thresholds.Count > 0 ? thresholds : SloSet.Parse("ttft-p99=5s"), output, ct);
+            }
+
+            var scenarios = builtIn.Build(settings).Select(s => s.WithThresholds(new SloSet(s.Thresholds.Thresholds.Concat(thresholds.Thresholds)))).ToList();
             await output.WriteLineAsync($"{builtIn.Name} against {address} for {during.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
             var outcome = await LoadRunner.RunAsync(scenarios, new RunOptions
             {
@@ -117,6 +123,23 @@ public static class LoadCli
             return outcome.ExitCode;
         });
         return command;
+    }
+
+    /// <summary>Users 1, 2, 3... up to --users (8), each step a run of its own, until the SLO breaks.</summary>
+    private static async Task<int> SweepAsync(BuiltInSettings settings, SloSet slo, TextWriter output, CancellationToken ct)
+    {
+        int steps = settings.Users ?? 8;
+        var sweep = new LoadSweep(SweepKind.Copies, first: 1, increment: 1, steps, settings.Duration / steps);
+        await output.WriteLineAsync($"capacity-sweep: 1 to {steps} users, {sweep.Hold.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s each, SLO {slo}");
+        var result = await CapacitySweep.RunAsync(
+            sweep,
+            (_, users, simulation) => BuiltInScenarios.LongContextChat(settings with { Rate = null }, (int)users).WithLoadSimulations(simulation).WithThresholds(slo),
+            new RunOptions { Seed = settings.Seed, Output = output },
+            ct);
+        await output.WriteLineAsync(result.Outcome.LastHeldLoad is { } held
+            ? $"capacity: {held} users held the SLO{(result.Outcome.BrokenLoad is { } broke ? $"; {broke} broke it" : $" (every step up to {steps} held)")}"
+            : "capacity: even 1 user broke the SLO");
+        return result.Outcome.LastHeldLoad is null ? 1 : 0;
     }
 
     private static TimeSpan ParseDuration(string text, List<string> problems)

@@ -19,15 +19,7 @@ public static class BuiltInScenarios
     [
         new("long-context-chat",
             "The reference case: multi-turn chat users with 50K-token sessions on the default profile (Yi-34B, one A100-80GB); 4 users, 4 turns each.",
-            s => [Chat("long-context-chat", s, users: 4, new WorkloadOptions
-            {
-                Context = "uniform:45000-55000",
-                Message = "fixed:300",
-                Output = "fixed:200",
-                Turns = "fixed:4",
-                ThinkTime = "exponential:5s",
-                ContextLimit = 200_000,
-            })]),
+            s => [LongContextChat(s, users: 4)]),
         new("mixed-context",
             "Short, medium and long prompts side by side (4K, 32K, 128K tokens, one turn each): how long prompts hurt short ones.",
             s =>
@@ -48,9 +40,26 @@ public static class BuiltInScenarios
                     Simulation.InjectPoisson(rate * 10, spike),
                     Simulation.InjectPoisson(rate, s.Duration - third - spike))];
             }),
+        new(CapacitySweep,
+            "long-context-chat users stepped up 1, 2, 3... (to --users, default 8), each step held for --duration / steps, until the SLO (--slo, default ttft-p99=5s) breaks: prints the most users that held.",
+            s => [LongContextChat(s, s.Users ?? 1)]),
     ];
 
+    /// <summary>The sweep's name: run step by step by the command line rather than as one run.</summary>
+    public const string CapacitySweep = "capacity-sweep";
+
     public static BuiltInScenario? Find(string name) => All.FirstOrDefault(s => s.Name == name);
+
+    /// <summary>The reference case's users: 50K-token conversations of 4 turns.</summary>
+    public static ScenarioProps LongContextChat(BuiltInSettings s, int users) => Chat("long-context-chat", s, users, new WorkloadOptions
+    {
+        Context = "uniform:45000-55000",
+        Message = "fixed:300",
+        Output = "fixed:200",
+        Turns = "fixed:4",
+        ThinkTime = "exponential:5s",
+        ContextLimit = 200_000,
+    });
 
     private static ScenarioProps Chat(string name, BuiltInSettings s, int users, WorkloadOptions workload) =>
         ChatUsers.Create(name, s.Client, Plan(workload, s.Seed)).WithLoadSimulations(

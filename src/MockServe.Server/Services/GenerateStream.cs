@@ -49,9 +49,11 @@ internal sealed class GenerateStream(
             LogEnded($"drain over after {_sent} tokens");
             throw new RpcException(new Status(StatusCode.Unavailable, $"server shutting down: its drain ended before request {requestId} finished, after {_sent} tokens"));
         }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        catch (Exception ex) when (ct.IsCancellationRequested && ex is OperationCanceledException or InvalidOperationException)
         {
             // The client went away or its deadline passed: a status nobody reads, but not UNKNOWN in the server's books.
+            // At a deadline grpc-dotnet completes the response itself, and a write racing it throws InvalidOperationException
+            // ("Writing is not allowed after writer was completed"), logged with its stack trace before this catch existed.
             throw new RpcException(new Status(StatusCode.Cancelled, $"request {requestId}: the call was cancelled after {_sent} tokens"));
         }
     }

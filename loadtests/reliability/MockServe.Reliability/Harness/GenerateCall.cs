@@ -43,7 +43,9 @@ internal static class GenerateCall
         }
         catch (RpcException ex)
         {
-            return new CallResult(Outcome.Of(ex, cancel.IsCancellationRequested), tokens, ex, time.GetElapsedTime(start));
+            // The client's own deadline ends its call as its own cancel does, and can race a read the same way.
+            bool endedByClient = cancel.IsCancellationRequested || time.GetUtcNow().UtcDateTime >= deadline;
+            return new CallResult(Outcome.Of(ex, endedByClient), tokens, ex, time.GetElapsedTime(start));
         }
     }
 }

@@ -9,6 +9,7 @@ using MockServe.LoadTests.Running;
 using MockServe.LoadTests.Scenarios;
 using MockServe.LoadTests.Simulations;
 using MockServe.LoadTests.Targets;
+using MockServe.Server.Configuration;
 
 namespace MockServe.LoadTests.Cli;
 
@@ -144,15 +145,10 @@ public static class LoadCli
 
     private static TimeSpan ParseDuration(string text, List<string> problems)
     {
-        var units = new (string Suffix, double Seconds)[] { ("ms", 0.001), ("s", 1), ("m", 60), ("h", 3600) };
-        foreach (var (suffix, seconds) in units)
+        // The same duration syntax as every mockserve setting (250ms, 5s, 2m, 1h).
+        if (SettingText.TryParseDuration(text, out double seconds) && seconds > 0 && seconds <= 7 * 86_400)
         {
-            if (text.EndsWith(suffix, StringComparison.Ordinal)
-                && double.TryParse(text[..^suffix.Length], NumberStyles.Float, CultureInfo.InvariantCulture, out double value)
-                && value > 0 && value * seconds <= 7 * 86_400)
-            {
-                return TimeSpan.FromSeconds(value * seconds);
-            }
+            return TimeSpan.FromSeconds(seconds);
         }
 
         problems.Add($"--duration: expected a duration above 0 and at most 7 days, such as 30s, 5m or 1h, got '{text}'");

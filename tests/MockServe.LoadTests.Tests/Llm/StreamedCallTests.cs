@@ -20,7 +20,7 @@ public class StreamedCallTests
         await ClientWarmup.WarmAsync(client);
 
         var outcome = await StreamedCall.RunAsync(
-            client, new GenerateRequest { PromptTokens = 2000, MaxTokens = 50, IgnoreEos = true }, TimeProvider.System, null, DateTime.UtcNow.AddSeconds(60), default);
+            client, new GenerateRequest { PromptTokens = 2000, MaxTokens = 50, IgnoreEos = true }, TimeProvider.System, null, TimeProvider.System.GetUtcNow().UtcDateTime.AddSeconds(60), default);
 
         Assert.Equal(StreamedCall.Ok, outcome.Status);
         Assert.Equal(50, outcome.OutputTokens);
@@ -43,7 +43,7 @@ public class StreamedCallTests
         await ClientWarmup.WarmAsync(client);
 
         var outcome = await StreamedCall.RunAsync(
-            client, new GenerateRequest { PromptTokens = 0, MaxTokens = 5 }, TimeProvider.System, null, DateTime.UtcNow.AddSeconds(30), default);
+            client, new GenerateRequest { PromptTokens = 0, MaxTokens = 5 }, TimeProvider.System, null, TimeProvider.System.GetUtcNow().UtcDateTime.AddSeconds(30), default);
 
         Assert.Equal("INVALID_ARGUMENT", outcome.Status);
         Assert.Null(outcome.FirstToken);

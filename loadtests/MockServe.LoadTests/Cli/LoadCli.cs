@@ -4,6 +4,7 @@ using System.Globalization;
 using Grpc.Net.Client;
 
 using MockServe.Contracts.V1;
+using MockServe.LoadTests.Live;
 using MockServe.LoadTests.Measurement;
 using MockServe.LoadTests.Running;
 using MockServe.LoadTests.Scenarios;
@@ -115,6 +116,7 @@ public static class LoadCli
                 Seed = result.GetValue(seed),
                 ReportDirectory = result.GetValue(reportDir),
                 Output = output,
+                Monitors = [new PlainProgress(output, TimeSpan.FromSeconds(1))],
             }, ct);
             foreach (string file in outcome.ReportFiles)
             {

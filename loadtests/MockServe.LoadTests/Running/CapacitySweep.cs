@@ -35,7 +35,7 @@ public static class CapacitySweep
                 throw new ArgumentException($"the scenario of step {i} has no thresholds: a sweep needs an SLO to break", nameof(scenarioAt));
             }
 
-            var outcome = await LoadRunner.RunAsync([scenario], options with { ReportDirectory = null, ProgressInterval = TimeSpan.Zero, Output = TextWriter.Null }, ct);
+            var outcome = await LoadRunner.RunAsync([scenario], options with { ReportDirectory = null, Output = TextWriter.Null }, ct);
             bool held = outcome.Report.SlosPassed;
             steps.Add(new SweepStep(i, load, held, outcome.Report));
             await options.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,

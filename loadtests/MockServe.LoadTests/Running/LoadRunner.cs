@@ -22,10 +22,11 @@ public sealed record RunOptions
 
     public bool Html { get; init; } = true;
 
-    /// <summary>A progress line this often (zero: none).</summary>
-    public TimeSpan ProgressInterval { get; init; } = TimeSpan.FromSeconds(1);
-
+    /// <summary>Where the summary table goes.</summary>
     public TextWriter Output { get; init; } = TextWriter.Null;
+
+    /// <summary>What watches the run while it goes: progress displays, metric exporters, scrapers (none by default).</summary>
+    public IReadOnlyList<IRunMonitor> Monitors { get; init; } = [];
 }
 
 /// <summary>What a run measured, the SLO verdicts, and what the drivers did.</summary>
@@ -55,34 +56,25 @@ public static class LoadRunner
         TimeSpan Now() => time.GetElapsedTime(start);
         var runs = scenarios.Select(s => new ScenarioRun(s, LoadPlan.Create(s.LoadSimulations, options.Seed), options, recorder, Now)).ToList();
 
-        using var stopProgress = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var progress = options.ProgressInterval > TimeSpan.Zero
-            ? ProgressAsync(runs, options, Now, stopProgress.Token)
-            : Task.CompletedTask;
+        var plans = runs.Select(r => r.Plan.Duration).ToList();
+        var view = new RunView(time, Now, plans.Contains(null) ? null : plans.Max(), [.. runs.Select(r => new ScenarioView(r.Props.Name, r.Driver.Counters))], recorder);
+        using var stopMonitors = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var watching = options.Monitors.Select(m => WatchAsync(m, view, stopMonitors.Token)).ToList();
         var summaries = await Task.WhenAll(runs.Select(r => r.RunAsync(ct)));
-        await stopProgress.CancelAsync();
-        await progress;
+        await stopMonitors.CancelAsync();
+        await Task.WhenAll(watching);
 
-        var report = RunReport.From(recorder, Now());
+        var report = RunReport.From(recorder, Now()) with { Series = [.. options.Monitors.SelectMany(m => m.Series)] };
         ConsoleSummary.Write(options.Output, report);
         IReadOnlyList<string> files = options.ReportDirectory is { } dir ? ReportWriter.WriteAll(dir, report, options.Html) : [];
         return new RunOutcome(report, runs.Zip(summaries).ToDictionary(p => p.First.Props.Name, p => p.Second, StringComparer.Ordinal), files);
     }
 
-    private static async Task ProgressAsync(IReadOnlyList<ScenarioRun> runs, RunOptions options, Func<TimeSpan> now, CancellationToken ct)
+    private static async Task WatchAsync(IRunMonitor monitor, RunView view, CancellationToken ct)
     {
-        using var timer = new PeriodicTimer(options.ProgressInterval, options.Time);
         try
         {
-            while (await timer.WaitForNextTickAsync(ct))
-            {
-                foreach (var run in runs)
-                {
-                    var c = run.Driver.Counters;
-                    await options.Output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                        $"[{now().TotalSeconds,6:0.0} s] {run.Props.Name}: copies {c.CopiesRunning}, in flight {c.InFlight}, started {c.Started}, completed {c.Completed}, failed {run.Failed}, dropped {c.Dropped}, queued {c.Queued}"));
-                }
-            }
+            await monitor.WatchAsync(view, ct);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
@@ -93,14 +85,12 @@ public static class LoadRunner
     /// <summary>One scenario's driver, copies and recording.</summary>
     private sealed class ScenarioRun(ScenarioProps props, LoadPlan plan, RunOptions options, RunRecorder recorder, Func<TimeSpan> now)
     {
-        private readonly ConcurrentDictionary<long, CopyState> _copies = new();
-        private long _failed;
+        public LoadPlan Plan { get; } = plan;
 
+        private readonly ConcurrentDictionary<long, CopyState> _copies = new();
         public ScenarioProps Props { get; } = props;
 
         public LoadDriver Driver { get; } = new(plan, props.Driver, options.Time);
-
-        public long Failed => Interlocked.Read(ref _failed);
 
         public async Task<DriverSummary> RunAsync(CancellationToken ct)
         {
@@ -139,7 +129,7 @@ public static class LoadRunner
             }
 
             var copy = _copies.GetOrAdd(invocation.Copy, c => new CopyState(c, new Random(CopySeed(options.Seed, Props.Name, c))));
-            var context = new ScenarioContext(Props.Name, invocation, plan.Steps[invocation.Step].Model, copy, options.Time, now, Record, ct);
+            var context = new ScenarioContext(Props.Name, invocation, Plan.Steps[invocation.Step].Model, copy, options.Time, now, Record, ct);
             Response response;
             try
             {
@@ -177,12 +167,11 @@ public static class LoadRunner
 
         private void Record(RequestSample sample)
         {
-            if (!sample.Ok)
-            {
-                Interlocked.Increment(ref _failed);
-            }
-
             recorder.Record(sample);
+            foreach (var monitor in options.Monitors)
+            {
+                monitor.OnRecorded(sample);
+            }
         }
 
         /// <summary>A copy's seed from the run's seed, the scenario and the copy: stable across processes (string.GetHashCode is not).</summary>

@@ -30,7 +30,7 @@ public class LoadRunnerTests
         using var reports = new TempDirectory();
         var chat = ChatUsers.Create("chat", client, workload).WithLoadSimulations(Simulation.IterationsForConstant(2, 6));
 
-        var outcome = await LoadRunner.RunAsync([chat], new RunOptions { ReportDirectory = reports.Path, ProgressInterval = TimeSpan.Zero });
+        var outcome = await LoadRunner.RunAsync([chat], new RunOptions { ReportDirectory = reports.Path });
 
         var samples = outcome.Report.Samples;
         Assert.Equal(6, samples.Count);
@@ -69,7 +69,7 @@ public class LoadRunnerTests
             .WithLoadSimulations(Simulation.IterationsForConstant(1, 2))
             .WithThresholds(SloSet.Parse("ttft-p99=1ms"));
 
-        var outcome = await LoadRunner.RunAsync([chat], new RunOptions { ProgressInterval = TimeSpan.Zero });
+        var outcome = await LoadRunner.RunAsync([chat], new RunOptions());
 
         Assert.Equal(1, outcome.ExitCode);
         var broken = Assert.Single(outcome.Report.Verdicts, v => !v.Passed);
@@ -85,7 +85,7 @@ public class LoadRunnerTests
                 : Response.Ok(sizeBytes: 100, latency: TimeSpan.FromMilliseconds(5))))
             .WithLoadSimulations(Simulation.IterationsForConstant(2, 20));
 
-        var outcome = await LoadRunner.RunAsync([scenario], new RunOptions { ProgressInterval = TimeSpan.Zero });
+        var outcome = await LoadRunner.RunAsync([scenario], new RunOptions());
 
         var stats = Assert.Single(outcome.Report.Statistics.Scenarios);
         Assert.Equal(20, stats.Requests);

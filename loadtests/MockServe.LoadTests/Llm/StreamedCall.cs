@@ -1,6 +1,7 @@
 using Grpc.Core;
 
 using MockServe.Contracts.V1;
+using MockServe.LoadTests.Measurement;
 
 namespace MockServe.LoadTests.Llm;
 
@@ -27,7 +28,7 @@ internal sealed record CallOutcome(
 /// <summary>One Generate call, read to its end, with the time each chunk arrived on the caller's clock.</summary>
 internal static class StreamedCall
 {
-    public const string Ok = "OK";
+    public const string Ok = RequestSample.OkStatus;
     public const string ClientCancelled = "CLIENT_CANCELLED";
 
     public static async Task<CallOutcome> RunAsync(
@@ -75,13 +76,9 @@ internal static class StreamedCall
         }
         catch (RpcException ex)
         {
-            return new CallOutcome(StatusName(ex.StatusCode), first, LastToken(), time.GetElapsedTime(sent), tokens, gaps, null, ex.Status.Detail);
+            return new CallOutcome(GrpcSamples.StatusName(ex.StatusCode), first, LastToken(), time.GetElapsedTime(sent), tokens, gaps, null, ex.Status.Detail);
         }
 
         TimeSpan? LastToken() => first is null ? null : time.GetElapsedTime(sent, last);
     }
-
-    /// <summary>The proto name of a status code: ResourceExhausted is RESOURCE_EXHAUSTED.</summary>
-    public static string StatusName(StatusCode code) =>
-        string.Concat(code.ToString().Select((c, i) => i > 0 && char.IsUpper(c) ? "_" + c : char.ToUpperInvariant(c).ToString()));
 }

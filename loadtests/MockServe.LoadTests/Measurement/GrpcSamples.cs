@@ -30,8 +30,15 @@ public static class GrpcSamples
         ArgumentNullException.ThrowIfNull(sample);
         return sample with
         {
-            Status = status == StatusCode.OK ? RequestSample.OkStatus : status.ToString(),
+            Status = StatusName(status),
             Ok = status == StatusCode.OK,
         };
+    }
+
+    /// <summary>The proto name of a status code, as reports and metrics spell it: ResourceExhausted is RESOURCE_EXHAUSTED.</summary>
+    public static string StatusName(StatusCode code)
+    {
+        string name = code.ToString();
+        return string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) && char.IsLower(name[i - 1]) ? "_" + c : char.ToUpperInvariant(c).ToString()));
     }
 }

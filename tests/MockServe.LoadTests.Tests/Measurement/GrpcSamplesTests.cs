@@ -72,12 +72,22 @@ public sealed class GrpcSamplesTests
     }
 
     [Fact]
-    public void WithStatus_ResourceExhausted_FailsWithTheCodeName()
+    public void WithStatus_ResourceExhausted_FailsWithTheProtoName()
     {
         var sample = Blank.WithStatus(StatusCode.ResourceExhausted);
 
         Assert.False(sample.Ok);
-        Assert.Equal("ResourceExhausted", sample.Status);
+        Assert.Equal("RESOURCE_EXHAUSTED", sample.Status);
+    }
+
+    [Theory]
+    [InlineData(StatusCode.OK, "OK")]
+    [InlineData(StatusCode.Unavailable, "UNAVAILABLE")]
+    [InlineData(StatusCode.DeadlineExceeded, "DEADLINE_EXCEEDED")]
+    [InlineData(StatusCode.InvalidArgument, "INVALID_ARGUMENT")]
+    public void StatusName_Code_ProtoSpelling(StatusCode code, string expected)
+    {
+        Assert.Equal(expected, GrpcSamples.StatusName(code));
     }
 
     [Fact]

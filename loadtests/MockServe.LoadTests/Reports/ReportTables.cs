@@ -11,6 +11,9 @@ internal static class ReportTables
     private static readonly Metric[] BreakdownMetrics =
         [Metric.Ttft, Metric.Itl, Metric.E2e, Metric.WorstGap, Metric.ServerQueue, Metric.ServerSwapIn];
 
+    // The client's metrics are wall time; the server's own breakdown comes in model time (wall = model × time scale).
+    private const string Units = "ms; server-* in model time";
+
     public static TextTable Summary(RunStatistics statistics)
     {
         var table = new TextTable(
@@ -57,7 +60,7 @@ internal static class ReportTables
 
     public static TextTable Latency(ScenarioStatistics s)
     {
-        var table = new TextTable($"Latency (ms): {s.Scenario}", "metric", "count", "mean", "p50", "p90", "p95", "p99", "p99.9", "max");
+        var table = new TextTable($"Latency ({Units}): {s.Scenario}", "metric", "count", "mean", "p50", "p90", "p95", "p99", "p99.9", "max");
         foreach (var (metric, stats) in s.Metrics.OrderBy(p => p.Key))
         {
             table.Add(
@@ -76,10 +79,10 @@ internal static class ReportTables
     }
 
     public static TextTable ByTurn(ScenarioStatistics s) =>
-        Breakdown($"By turn (ms): {s.Scenario}", "turn", s.ByTurn.OrderBy(p => p.Key).Select(p => (Count(p.Key), p.Value)));
+        Breakdown($"By turn ({Units}): {s.Scenario}", "turn", s.ByTurn.OrderBy(p => p.Key).Select(p => (Count(p.Key), p.Value)));
 
     public static TextTable ByCacheState(ScenarioStatistics s) =>
-        Breakdown($"By cache state (ms): {s.Scenario}", "cache state", s.ByCacheState.OrderBy(p => p.Key).Select(p => (p.Key.Name(), p.Value)));
+        Breakdown($"By cache state ({Units}): {s.Scenario}", "cache state", s.ByCacheState.OrderBy(p => p.Key).Select(p => (p.Key.Name(), p.Value)));
 
     public static TextTable Errors(RunStatistics statistics)
     {

@@ -38,8 +38,8 @@ public sealed partial class HtmlReportTests
         Assert.DoesNotContain("http://", html, StringComparison.Ordinal);
         Assert.DoesNotContain("https://", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", html, StringComparison.Ordinal);
-        Assert.Contains("<h2>Latency (ms): chat</h2>", html, StringComparison.Ordinal);
-        Assert.Contains("<h2>Latency (ms): batch, &quot;nightly&quot;</h2>", html, StringComparison.Ordinal);
+        Assert.Contains("<h2>Latency (ms; server-* in model time): chat</h2>", html, StringComparison.Ordinal);
+        Assert.Contains("<h2>Latency (ms; server-* in model time): batch, &quot;nightly&quot;</h2>", html, StringComparison.Ordinal);
         Assert.Contains("<td>ResourceExhausted</td>", html, StringComparison.Ordinal);
         Assert.Contains("<p class=\"fail\">SLOs: broken.</p>", html, StringComparison.Ordinal);
     }

@@ -128,9 +128,9 @@ public sealed class ReportWriterTests
 
         Assert.StartsWith("# mockserve-load report", md, StringComparison.Ordinal);
         Assert.Contains("## Summary (10 s)", md, StringComparison.Ordinal);
-        Assert.Contains("## Latency (ms): chat", md, StringComparison.Ordinal);
-        Assert.Contains("## By turn (ms): chat", md, StringComparison.Ordinal);
-        Assert.Contains("## By cache state (ms): chat", md, StringComparison.Ordinal);
+        Assert.Contains("## Latency (ms; server-* in model time): chat", md, StringComparison.Ordinal);
+        Assert.Contains("## By turn (ms; server-* in model time): chat", md, StringComparison.Ordinal);
+        Assert.Contains("## By cache state (ms; server-* in model time): chat", md, StringComparison.Ordinal);
         Assert.Contains("## Errors", md, StringComparison.Ordinal);
         Assert.Contains("## SLOs", md, StringComparison.Ordinal);
 
@@ -183,7 +183,7 @@ public sealed class ReportWriterTests
 
         string text = writer.ToString();
         Assert.Contains("Summary (10 s)", text, StringComparison.Ordinal);
-        Assert.Contains("Latency (ms): chat", text, StringComparison.Ordinal);
+        Assert.Contains("Latency (ms; server-* in model time): chat", text, StringComparison.Ordinal);
         Assert.Contains("FAIL chat error-rate: measured 33.333%, limit 10%", text, StringComparison.Ordinal);
         Assert.DoesNotContain("|", text.Replace("batch, \"nightly\"", string.Empty, StringComparison.Ordinal), StringComparison.Ordinal);
     }
@@ -197,7 +197,7 @@ public sealed class ReportWriterTests
 
         // In the latency table, every row's last column (max) ends where the header's "max" ends.
         string[] lines = writer.ToString().Split('\n').Select(l => l.TrimEnd('\r')).ToArray();
-        int title = Array.IndexOf(lines, "Latency (ms): chat");
+        int title = Array.IndexOf(lines, "Latency (ms; server-* in model time): chat");
         string header = lines[title + 1];
         Assert.EndsWith("max", header, StringComparison.Ordinal);
         for (int i = title + 3; lines[i].Length > 0; i++)

@@ -101,6 +101,7 @@ public static class ChatUsers
                 PromptTokens = turn.PromptTokens,
                 Status = call.Status,
                 Ok = call.Ok,
+                Error = call.Detail,
             };
             context.Record(call.Complete is { } complete ? sample.WithComplete(complete) : sample);
             var outcome = call.Ok ? conversation.Complete(call.OutputTokens) : conversation.Abandon();

@@ -89,6 +89,9 @@ public sealed record RequestSample
     /// <summary>Whether the request succeeded.</summary>
     public bool Ok { get; init; } = true;
 
+    /// <summary>What a failed call said (the status detail or the exception's message); null on success.</summary>
+    public string? Error { get; init; }
+
     /// <summary>A scenario's own latency (NBomber's <c>Response.Ok(latency)</c>); null for LLM streams.</summary>
     public TimeSpan? CustomLatency { get; init; }
 

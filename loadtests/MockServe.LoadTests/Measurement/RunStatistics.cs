@@ -58,6 +58,9 @@ public sealed record ScenarioStatistics
     /// <summary>Failed requests per status code, most frequent first.</summary>
     public required IReadOnlyDictionary<string, long> ErrorsByStatus { get; init; }
 
+    /// <summary>The first error message seen for each status in <see cref="ErrorsByStatus"/> that had one.</summary>
+    public IReadOnlyDictionary<string, string> FirstErrors { get; init; } = new Dictionary<string, string>();
+
     /// <summary>Requests and sessions that met every SLO.</summary>
     public required GoodputStats Goodput { get; init; }
 

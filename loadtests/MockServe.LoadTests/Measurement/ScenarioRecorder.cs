@@ -8,6 +8,7 @@ internal sealed class ScenarioRecorder(string name, long order, SloSet slos)
     private readonly SortedDictionary<int, MetricGroup> _byTurn = [];
     private readonly SortedDictionary<TurnCacheState, MetricGroup> _byCache = [];
     private readonly Dictionary<string, long> _errors = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _firstErrors = new(StringComparer.Ordinal);
     private readonly Dictionary<string, bool> _sessionsMet = new(StringComparer.Ordinal);
     private readonly List<RequestSample> _samples = [];
     private readonly MicrosHistogram _queueWait = new();
@@ -41,6 +42,10 @@ internal sealed class ScenarioRecorder(string name, long order, SloSet slos)
             {
                 string status = sample.Status == RequestSample.OkStatus ? "Failed" : sample.Status;
                 _errors[status] = _errors.GetValueOrDefault(status) + 1;
+                if (sample.Error is { Length: > 0 } error)
+                {
+                    _firstErrors.TryAdd(status, error);
+                }
             }
 
             if (metSlos)
@@ -117,6 +122,7 @@ internal sealed class ScenarioRecorder(string name, long order, SloSet slos)
                     _byCache.ToDictionary(p => p.Key, p => p.Value.ToStats())),
                 ErrorsByStatus = _errors.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
                     .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
+                FirstErrors = new Dictionary<string, string>(_firstErrors, StringComparer.Ordinal),
                 Goodput = new GoodputStats(0, 0, 0, 0, 0),
                 Driver = new DriverStats(_dropped, _queueWait.Count, _queueWait.Count == 0 ? null : _queueWait.ToStats()),
             };

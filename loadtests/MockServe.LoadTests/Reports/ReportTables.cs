@@ -86,12 +86,12 @@ internal static class ReportTables
 
     public static TextTable Errors(RunStatistics statistics)
     {
-        var table = new TextTable("Errors", "scenario", "status", "count");
+        var table = new TextTable("Errors", "scenario", "status", "count", "first message");
         foreach (var s in statistics.Scenarios)
         {
             foreach (var (status, count) in s.ErrorsByStatus)
             {
-                table.Add(s.Scenario, status, Count(count));
+                table.Add(s.Scenario, status, Count(count), Shorten(s.FirstErrors.GetValueOrDefault(status, "")));
             }
         }
 
@@ -108,6 +108,12 @@ internal static class ReportTables
 
         return table;
     }
+
+    // A message as long as a server may send would break the table's layout; the full text is in requests.jsonl.
+    private static string Shorten(string message) =>
+        message.Length <= MessageWidth ? message : string.Concat(message.AsSpan(0, MessageWidth - 3), "...");
+
+    private const int MessageWidth = 120;
 
     private static TextTable Breakdown(
         string title,

@@ -142,7 +142,7 @@ public static class LoadRunner
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {
                 // A step that throws is a failed request named by its exception, as NBomber counts it; the run goes on.
-                response = Response.Fail(ex.GetType().Name);
+                response = Response.Fail(ex.GetType().Name, message: ex.Message);
             }
 
             if (response.IsRecorded)
@@ -160,6 +160,7 @@ public static class LoadRunner
                 End = now(),
                 Status = response.Status,
                 Ok = response.IsOk,
+                Error = response.Message,
                 CustomLatency = response.Latency,
                 SizeBytes = response.SizeBytes,
             });

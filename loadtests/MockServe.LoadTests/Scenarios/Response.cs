@@ -30,10 +30,15 @@ public sealed record Response
     /// <summary>The full measurement of a streamed LLM request, when the step made one.</summary>
     public RequestSample? Sample { get; }
 
+    /// <summary>What went wrong, for the report's error table and requests.jsonl; null on success.</summary>
+    public string? Message { get; private init; }
+
     public static Response Ok(long? sizeBytes = null, TimeSpan? latency = null) => new(true, RequestSample.OkStatus, sizeBytes, latency, null);
 
-    public static Response Fail(string status = "FAIL", long? sizeBytes = null, TimeSpan? latency = null) =>
-        new(false, string.IsNullOrEmpty(status) ? "FAIL" : status, sizeBytes, latency, null);
+    /// <param name="status">A short code errors are counted by (an HTTP or gRPC status, say).</param>
+    /// <param name="message">What went wrong in words, kept per request and shown once per status.</param>
+    public static Response Fail(string status = "FAIL", long? sizeBytes = null, TimeSpan? latency = null, string? message = null) =>
+        new(false, string.IsNullOrEmpty(status) ? "FAIL" : status, sizeBytes, latency, null) { Message = message };
 
     /// <summary>The step recorded its requests itself (<see cref="ScenarioContext.Record"/>): the runner records nothing more.</summary>
     public static Response Recorded { get; } = new(true, RequestSample.OkStatus, null, null, null) { IsRecorded = true };

@@ -241,6 +241,9 @@ public sealed class LoadDriver
             await _timer!.WaitAsync(null).ConfigureAwait(false);
         }
 
+        // The target drops before the budget goes: a copy that sees the budget gone (it reads the flag first) also
+        // sees no target, so it cannot run on unbudgeted until the next step sets one.
+        SetTarget(0, fromZero: false);
         _budgetActive = false;
         Volatile.Write(ref _iterationStep, -1);
         return Elapsed();
@@ -447,8 +450,19 @@ public sealed class LoadDriver
         }
     }
 
-    private bool ShouldRun(int copy) =>
-        !Volatile.Read(ref _ending) && copy < Volatile.Read(ref _target) && (!_budgetActive || Interlocked.Read(ref _budget) > 0);
+    // The budget flag is read before the target: see RunIterationsAsync for the order it is written in.
+    private bool ShouldRun(int copy)
+    {
+        bool budgeted = _budgetActive;
+        return !Volatile.Read(ref _ending) && copy < Volatile.Read(ref _target) && (!budgeted || Interlocked.Read(ref _budget) > 0);
+    }
+
+    /// <summary>Whether the copy may start another invocation now, taking one from the budget of an iterations step.</summary>
+    private bool TryClaim(int copy)
+    {
+        bool budgeted = _budgetActive;
+        return !Volatile.Read(ref _ending) && copy < Volatile.Read(ref _target) && (!budgeted || Interlocked.Decrement(ref _budget) >= 0);
+    }
 
     private async Task CopyAsync(int copy)
     {
@@ -456,14 +470,9 @@ public sealed class LoadDriver
         {
             while (true)
             {
-                while (ShouldRun(copy))
+                while (TryClaim(copy))
                 {
                     int step = Volatile.Read(ref Counters._step);
-                    if (_budgetActive && Interlocked.Decrement(ref _budget) < 0)
-                    {
-                        break;
-                    }
-
                     var ready = Elapsed();
                     if (await AcquireAsync().ConfigureAwait(false) is not { } wait)
                     {

@@ -87,6 +87,23 @@ public sealed class RunRecorderTests
     }
 
     [Fact]
+    public void GetStatistics_FailuresWithMessages_KeepsTheFirstMessageOfEachStatus()
+    {
+        var recorder = new RunRecorder();
+        recorder.Record(Failed("UNAVAILABLE"));
+        recorder.Record(Failed("UNAVAILABLE") with { Error = "draining" });
+        recorder.Record(Failed("UNAVAILABLE") with { Error = "later" });
+        recorder.Record(Failed("INVALID_ARGUMENT") with { Error = "prompt_tokens 128000 exceeds 49000" });
+        recorder.Record(Failed("INTERNAL"));
+
+        var first = recorder.GetStatistics(TimeSpan.FromSeconds(1)).Scenarios.Single().FirstErrors;
+
+        Assert.Equal(2, first.Count);
+        Assert.Equal("draining", first["UNAVAILABLE"]);
+        Assert.Equal("prompt_tokens 128000 exceeds 49000", first["INVALID_ARGUMENT"]);
+    }
+
+    [Fact]
     public void GetStatistics_FailedRequest_CountsInLatenessNotInTtft()
     {
         var recorder = new RunRecorder();

@@ -94,4 +94,21 @@ public class LoadRunnerTests
         Assert.Equal(15 * 100, stats.SizeBytes);
         Assert.Equal(5, stats.ErrorsByStatus["503"]);
     }
+
+    [Fact]
+    public async Task RunAsync_StepThrows_FailedByExceptionTypeWithItsMessage()
+    {
+        var scenario = Scenario.Create("throws", context => context.Invocation.Number == 1
+                ? throw new InvalidOperationException("the service said no")
+                : Task.FromResult(Response.Ok()))
+            .WithLoadSimulations(Simulation.IterationsForConstant(1, 3));
+
+        var outcome = await LoadRunner.RunAsync([scenario], new RunOptions());
+
+        var stats = Assert.Single(outcome.Report.Statistics.Scenarios);
+        Assert.Equal(2, stats.Succeeded);
+        Assert.Equal(1, stats.ErrorsByStatus["InvalidOperationException"]);
+        Assert.Equal("the service said no", stats.FirstErrors["InvalidOperationException"]);
+        Assert.Equal("the service said no", Assert.Single(outcome.Report.Samples, s => !s.Ok).Error);
+    }
 }

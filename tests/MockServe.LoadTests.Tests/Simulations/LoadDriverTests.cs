@@ -250,6 +250,26 @@ public class LoadDriverTests
     }
 
     [Fact]
+    public async Task RunAsync_IterationsOfSynchronousStepsThenPause_NoCopyRunsPastTheIterations()
+    {
+        // On the real clock, with steps that finish at once: the copies must stop at the budget even when the driver
+        // closes the iteration step while a copy is between two invocations (it once ran on through the pause).
+        for (int run = 0; run < 20; run++)
+        {
+            long calls = 0;
+            var driver = new LoadDriver(
+                LoadPlan.Create([Simulation.IterationsForConstant(2, 50), Simulation.Pause(TimeSpan.FromMilliseconds(30))]),
+                new DriverOptions(),
+                TimeProvider.System);
+
+            var summary = await driver.RunAsync((_, _) => { Interlocked.Increment(ref calls); return Task.CompletedTask; }, CancellationToken.None);
+
+            Assert.Equal(50, Interlocked.Read(ref calls));
+            Assert.Equal(50, summary.Completed);
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_ScenarioHoldsTheScheduler_NextStartIsLateByTheHold()
     {
         // The first call's synchronous part takes 300 ms (it moves the fake clock itself): the start due at 375 ms

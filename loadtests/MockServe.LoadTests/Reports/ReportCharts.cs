@@ -20,7 +20,7 @@ internal static class ReportCharts
         [
             ("TTFT over time", OverTime("TTFT over time", "TTFT (ms)", samples, scenarios, s => s.Ttft)),
             ("ITL over time", OverTime("ITL over time", "ITL (ms)", samples, scenarios, s => s.Itl)),
-            ("Throughput over time", Throughput(samples, width, duration)),
+            ("Throughput over time", Throughput(samples, ThroughputBucketWidth(duration), duration)),
             ("Requests in flight over time", InFlight(samples, width, duration)),
             ("TTFT distribution", Distribution(samples)),
             ("TTFT by cache state", ByCacheState(report.Statistics)),
@@ -34,6 +34,19 @@ internal static class ReportCharts
     // About 120 buckets over the run, at least 100 ms each.
     internal static TimeSpan BucketWidth(TimeSpan duration) =>
         TimeSpan.FromMilliseconds(Math.Max(100, Math.Ceiling(duration.TotalMilliseconds / 120 / 100) * 100));
+
+    // About 30 buckets, at least 500 ms each: completions are counted, and at the one or two a second of a chat
+    // scenario, 120 sub-second buckets hold 0 or 1 each and the line only flips between 0 and its top.
+    internal static TimeSpan ThroughputBucketWidth(TimeSpan duration) =>
+        TimeSpan.FromMilliseconds(Math.Max(500, Math.Ceiling(duration.TotalMilliseconds / 30 / 100) * 100));
+
+    // Three significant figures or so, so a 5 ms bar beside a 2 s one still reads.
+    internal static string BarLabel(TimeSpan value)
+    {
+        double ms = value.TotalMilliseconds;
+        string format = Math.Abs(ms) >= 100 ? "0" : Math.Abs(ms) >= 10 ? "0.0" : "0.00";
+        return ms.ToString(format, System.Globalization.CultureInfo.InvariantCulture);
+    }
 
     private static byte[] OverTime(
         string title,
@@ -133,8 +146,9 @@ internal static class ReportCharts
                     continue;
                 }
 
-                bars.Add(new Bar { Position = position, Value = ttft.P50.TotalMilliseconds, FillColor = Colors.SteelBlue });
-                bars.Add(new Bar { Position = position + 0.4, Value = ttft.P99.TotalMilliseconds, FillColor = Colors.OrangeRed });
+                // Labelled: on one linear axis a hot turn's few ms sit beside a queued prefill's seconds, too low to see.
+                bars.Add(new Bar { Position = position, Value = ttft.P50.TotalMilliseconds, FillColor = Colors.SteelBlue, Label = BarLabel(ttft.P50) });
+                bars.Add(new Bar { Position = position + 0.4, Value = ttft.P99.TotalMilliseconds, FillColor = Colors.OrangeRed, Label = BarLabel(ttft.P99) });
                 ticks.Add(new Tick(position + 0.2, statistics.Scenarios.Count > 1 ? $"{scenario.Scenario}\n{state.Name()}" : state.Name()));
                 position += 1.2;
             }

@@ -75,4 +75,27 @@ public sealed class ChartDataTests
         // 60 s / 120 = 500 ms; 600 s / 120 = 5 s; 1 s / 120 = 8.3 ms, raised to the 100 ms floor.
         Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), ReportCharts.BucketWidth(S(seconds)));
     }
+
+    [Theory]
+    [InlineData(8, 500)]
+    [InlineData(60, 2_000)]
+    [InlineData(68.728, 2_300)]
+    [InlineData(600, 20_000)]
+    public void ThroughputBucketWidth_Duration_GivesAbout30Buckets(double seconds, double expectedMs)
+    {
+        // 60 s / 30 = 2 s; 600 s / 30 = 20 s; 68.728 s / 30 = 2.29 s, up to the next 100 ms: 2.3 s;
+        // 8 s / 30 = 267 ms, raised to the 500 ms floor.
+        Assert.Equal(TimeSpan.FromMilliseconds(expectedMs), ReportCharts.ThroughputBucketWidth(S(seconds)));
+    }
+
+    [Theory]
+    [InlineData(2053.847, "2054")]
+    [InlineData(100, "100")]
+    [InlineData(23.503, "23.5")]
+    [InlineData(6.599, "6.60")]
+    [InlineData(0, "0.00")]
+    public void BarLabel_Milliseconds_KeepsAboutThreeFigures(double ms, string expected)
+    {
+        Assert.Equal(expected, ReportCharts.BarLabel(TimeSpan.FromMilliseconds(ms)));
+    }
 }

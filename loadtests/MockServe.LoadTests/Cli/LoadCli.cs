@@ -52,9 +52,11 @@ public static class LoadCli
         var slo = new Option<string?>("--slo") { Description = "Thresholds, e.g. ttft-p99=5s,itl-p99=100ms,e2e-p99=60s,error-rate=1%; a broken one exits 1." };
         var seed = new Option<int>("--seed") { Description = "Seed of arrivals and workloads.", DefaultValueFactory = _ => 1 };
         var timeScale = new Option<double>("--time-scale") { Description = "The embedded server's wall seconds per model second.", DefaultValueFactory = _ => 1.0 };
+        var progress = MonitorFlags.ProgressOption();
+        var metricsPort = MonitorFlags.MetricsPortOption();
         var command = new Command("run", "Run a scenario and report what its users lived through.")
         {
-            scenario, target, duration, users, rate, reportDir, slo, seed, timeScale,
+            scenario, target, duration, users, rate, reportDir, slo, seed, timeScale, progress, metricsPort,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -85,6 +87,7 @@ public static class LoadCli
                 problems.Add($"--slo: {sloError}");
             }
 
+            MonitorFlags.Check(result.GetValue(progress)!, result.GetValue(metricsPort), problems);
             if (problems.Count > 0)
             {
                 foreach (string problem in problems)
@@ -111,12 +114,19 @@ public static class LoadCli
 
             var scenarios = builtIn.Build(settings).Select(s => s.WithThresholds(new SloSet(s.Thresholds.Thresholds.Concat(thresholds.Thresholds)))).ToList();
             await output.WriteLineAsync($"{builtIn.Name} against {address} for {during.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
+            var clientMetrics = Prometheus.Metrics.NewCustomRegistry();
+            await using var metricsServer = MonitorFlags.StartMetrics(result.GetValue(metricsPort), clientMetrics, error);
+            if (metricsServer is not null)
+            {
+                await output.WriteLineAsync($"client metrics at {metricsServer.Address}");
+            }
+
             var outcome = await LoadRunner.RunAsync(scenarios, new RunOptions
             {
                 Seed = result.GetValue(seed),
                 ReportDirectory = result.GetValue(reportDir),
                 Output = output,
-                Monitors = [new PlainProgress(output, TimeSpan.FromSeconds(1))],
+                Monitors = MonitorFlags.Monitors(result.GetValue(progress)!, output, metricsServer is null ? null : clientMetrics),
             }, ct);
             foreach (string file in outcome.ReportFiles)
             {

@@ -10,17 +10,29 @@ public sealed class PlainProgress(TextWriter output, TimeSpan interval) : IRunMo
     public async Task WatchAsync(RunView run, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(run);
+        var tracker = new ProgressTracker();
         using var timer = new PeriodicTimer(interval, run.Time);
         while (await timer.WaitForNextTickAsync(ct))
         {
-            var live = run.Live().ToDictionary(l => l.Scenario, StringComparer.Ordinal);
-            foreach (var scenario in run.Scenarios)
+            foreach (string line in Lines(tracker.Next(run)))
             {
-                var c = scenario.Counters;
-                long failed = live.TryGetValue(scenario.Name, out var l) ? l.Failed : 0;
-                await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                    $"[{run.Elapsed.TotalSeconds,6:0.0} s] {scenario.Name}: copies {c.CopiesRunning}, in flight {c.InFlight}, started {c.Started}, completed {c.Completed}, failed {failed}, dropped {c.Dropped}, queued {c.Queued}"));
+                await output.WriteLineAsync(line);
             }
+        }
+    }
+
+    /// <summary>The lines of one frame, a scenario a line.</summary>
+    public static IEnumerable<string> Lines(ProgressFrame frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        string clock = frame.Remaining is { } left
+            ? string.Create(CultureInfo.InvariantCulture, $"[{frame.Elapsed.TotalSeconds,6:0.0} s, {ProgressText.Seconds(left)} left]")
+            : string.Create(CultureInfo.InvariantCulture, $"[{frame.Elapsed.TotalSeconds,6:0.0} s]");
+        foreach (var row in frame.Rows)
+        {
+            var s = row.Now;
+            yield return string.Create(CultureInfo.InvariantCulture,
+                $"{clock} {s.Name}: users {s.Users}, started {s.Arrivals}, in flight {s.InFlight}, {ProgressText.Rate(row.RequestsPerSecond)} req/s, {ProgressText.Rate(row.OutputTokensPerSecond)} tok/s, TTFT p99 {ProgressText.Ttft(s.TtftP99)}, requests {s.Requests}, failed {s.Failed}, dropped {s.Dropped}, queued {s.Queued}");
         }
     }
 }

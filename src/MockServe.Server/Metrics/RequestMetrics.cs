@@ -11,22 +11,13 @@ namespace MockServe.Server.Metrics;
 /// </summary>
 internal sealed class RequestMetrics : IEngineObserver
 {
-    // TTFT and E2E reach an hour and more: a long queue behind 200K-token prompts (minutes of prefill each on one
-    // A100) is a scenario MockServe exists to show.
-    private static readonly double[] TtftBuckets =
-        [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600];
-
-    private static readonly double[] E2eBuckets =
-        [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60, 120, 300, 600, 1200, 1800, 3600, 7200];
+    private static readonly double[] TtftBuckets = [.. LatencyBuckets.Ttft];
+    private static readonly double[] E2eBuckets = [.. LatencyBuckets.E2e];
+    private static readonly double[] ItlBuckets = [.. LatencyBuckets.Itl];
 
     // An idle server queues nothing: the first bucket catches the zeros.
     private static readonly double[] QueueBuckets =
         [0.001, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
-
-    // A decode step reads all weights once: about 5 ms (8B on H100) to 35 ms (34B on A100) at batch 1, and it
-    // grows with batch and context; gaps of seconds are prefill stalls and preemptions.
-    private static readonly double[] ItlBuckets =
-        [0.001, 0.0025, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
     private static readonly double[] StreamLagBuckets =
         [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];

@@ -1,0 +1,81 @@
+using System.Net;
+using System.Net.Sockets;
+
+using MockServe.LoadTests.Cli;
+using MockServe.LoadTests.Live;
+using MockServe.LoadTests.Telemetry;
+
+using Prometheus;
+
+namespace MockServe.LoadTests.Tests.Cli;
+
+public class MonitorFlagsTests
+{
+    [Fact]
+    public void Run_BadProgressAndMetricsPort_ExitTwoNamingEachFlagBeforeAnyLoad()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        int exit = LoadCli.Run(["run", "--scenario", "burst", "--progress", "fancy", "--metrics-port", "70000"], output, error);
+
+        Assert.Equal(2, exit);
+        string text = error.ToString();
+        Assert.Contains("error: --progress: expected auto, plain, live or none, got 'fancy'", text, StringComparison.Ordinal);
+        Assert.Contains("error: --metrics-port: must be 0 (off) or 1 to 65535, got 70000", text, StringComparison.Ordinal);
+        Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
+    public void Run_NegativeMetricsPort_ExitTwoNamingTheFlag()
+    {
+        var error = new StringWriter();
+
+        int exit = LoadCli.Run(["run", "--scenario", "burst", "--metrics-port", "-1"], new StringWriter(), error);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("error: --metrics-port: must be 0 (off) or 1 to 65535, got -1", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("auto", typeof(PlainProgress))]
+    [InlineData("plain", typeof(PlainProgress))]
+    [InlineData("live", typeof(LiveTable))]
+    public void Monitors_OutputNotTheConsole_TheDisplayAskedForAutoBeingPlain(string progress, Type display)
+    {
+        var monitors = MonitorFlags.Monitors(progress, new StringWriter(), metrics: null);
+
+        Assert.Equal(display, Assert.Single(monitors).GetType());
+    }
+
+    [Fact]
+    public void Monitors_NoneWithMetrics_OnlyTheMetrics()
+    {
+        var monitors = MonitorFlags.Monitors("none", new StringWriter(), Metrics.NewCustomRegistry());
+
+        Assert.IsType<ClientMetrics>(Assert.Single(monitors));
+    }
+
+    [Fact]
+    public void StartMetrics_PortTaken_WarnsNamingTheFlagAndGoesOnWithout()
+    {
+        using var holder = new TcpListener(IPAddress.Loopback, 0);
+        holder.Start();
+        int port = ((IPEndPoint)holder.LocalEndpoint).Port;
+        var error = new StringWriter();
+
+        var server = MonitorFlags.StartMetrics(port, Metrics.NewCustomRegistry(), error);
+
+        Assert.Null(server);
+        Assert.StartsWith($"warning: --metrics-port: cannot listen on 127.0.0.1:{port} (", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void StartMetrics_PortZero_Off()
+    {
+        var error = new StringWriter();
+
+        Assert.Null(MonitorFlags.StartMetrics(0, Metrics.NewCustomRegistry(), error));
+        Assert.Equal("", error.ToString());
+    }
+}

@@ -44,7 +44,7 @@ public static class LoadCli
     private static Command RunCommand()
     {
         var scenario = new Option<string>("--scenario") { Description = "A built-in scenario (see `mockserve-load scenarios`).", Required = true };
-        var target = new Option<Uri?>("--target") { Description = "A mockserve.v1 server, e.g. http://127.0.0.1:50051; default: one started in this process." };
+        var target = new Option<Uri?>("--target") { Description = "A mockserve.v1 server, e.g. http://127.0.0.1:50051; default: one started in this process.", CustomParser = TargetUri };
         var duration = new Option<string>("--duration") { Description = "How long the load runs, e.g. 60s, 5m.", DefaultValueFactory = _ => "60s" };
         var users = new Option<int?>("--users") { Description = "Closed model: users held at once (1 to 100000)." };
         var rate = new Option<double?>("--rate") { Description = "Open model: new users a second, Poisson arrivals (above 0, at most 100000)." };
@@ -54,9 +54,10 @@ public static class LoadCli
         var timeScale = new Option<double>("--time-scale") { Description = "The embedded server's wall seconds per model second.", DefaultValueFactory = _ => 1.0 };
         var progress = MonitorFlags.ProgressOption();
         var metricsPort = MonitorFlags.MetricsPortOption();
+        var targetMetrics = new Option<string?>("--target-metrics") { Description = "The server's Prometheus metrics to chart, e.g. http://127.0.0.1:9464/metrics, or none; default: the port the target's GetServerInfo reports." };
         var command = new Command("run", "Run a scenario and report what its users lived through.")
         {
-            scenario, target, duration, users, rate, reportDir, slo, seed, timeScale, progress, metricsPort,
+            scenario, target, duration, users, rate, reportDir, slo, seed, timeScale, progress, metricsPort, targetMetrics,
         };
         command.SetAction(async (result, ct) =>
         {
@@ -88,6 +89,12 @@ public static class LoadCli
             }
 
             MonitorFlags.Check(result.GetValue(progress)!, result.GetValue(metricsPort), problems);
+
+            if (result.GetValue(targetMetrics) is { } metricsText && !ServerMetricsEndpoint.TryParseFlag(metricsText, out _, out string? metricsError))
+            {
+                problems.Add($"--target-metrics: {metricsError}");
+            }
+
             if (problems.Count > 0)
             {
                 foreach (string problem in problems)
@@ -121,12 +128,13 @@ public static class LoadCli
                 await output.WriteLineAsync($"client metrics at {metricsServer.Address}");
             }
 
+            var metricsUrl = await ServerMetricsEndpoint.ResolveAsync(result.GetValue(targetMetrics), embedded?.MetricsAddress, address, settings.Client, output, ct);
             var outcome = await LoadRunner.RunAsync(scenarios, new RunOptions
             {
                 Seed = result.GetValue(seed),
                 ReportDirectory = result.GetValue(reportDir),
                 Output = output,
-                Monitors = MonitorFlags.Monitors(result.GetValue(progress)!, output, metricsServer is null ? null : clientMetrics),
+                Monitors = [.. MonitorFlags.Monitors(result.GetValue(progress)!, output, metricsServer is null ? null : clientMetrics), .. ServerMetricsScraper.For(metricsUrl, output)],
             }, ct);
             foreach (string file in outcome.ReportFiles)
             {
@@ -153,6 +161,19 @@ public static class LoadCli
             ? $"capacity: {held} users held the SLO{(result.Outcome.BrokenLoad is { } broke ? $"; {broke} broke it" : $" (every step up to {steps} held)")}"
             : "capacity: even 1 user broke the SLO");
         return result.Outcome.LastHeldLoad is null ? 1 : 0;
+    }
+
+    // System.CommandLine 2.0 has no converter for Uri: without this parser every --target failed with an exception.
+    private static Uri? TargetUri(System.CommandLine.Parsing.ArgumentResult result)
+    {
+        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        {
+            return uri;
+        }
+
+        result.AddError($"--target: expected an http or https URL such as http://127.0.0.1:50051, got '{text}'");
+        return null;
     }
 
     private static TimeSpan ParseDuration(string text, List<string> problems)

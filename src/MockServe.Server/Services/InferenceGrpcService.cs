@@ -178,6 +178,8 @@ internal sealed class InferenceGrpcService(
             },
             Pool = pool.ToProto(),
             Version = typeof(InferenceGrpcService).Assembly.GetName().Version?.ToString(3) ?? "",
+            // Port 0 binds an ephemeral port that /metrics never matches (MockServeApp maps it by the configured port).
+            MetricsPort = _server.MetricsPort,
         };
     }
 

@@ -61,6 +61,19 @@ public partial class MetricsScrapeTests
     }
 
     [Fact]
+    public async Task GetServerInfo_MetricsPortConfigured_ReportsThePortThatServesMetrics()
+    {
+        await using var server = await TestServer.StartAsync();
+
+        var info = await server.Client.GetServerInfoAsync(new GetServerInfoRequest());
+
+        Assert.Equal(server.MetricsPort, info.MetricsPort);
+        Assert.NotEqual(server.Port, info.MetricsPort);
+        // The reported port is the one a scraper can use: it answers with the exposition.
+        Assert.Contains("mockserve_time_scale 0.01", await server.ScrapeAsync());
+    }
+
+    [Fact]
     public async Task Metrics_ScrapesAndServerInfoDuringAStream_ChangeNoTokenTime()
     {
         await using var server = await TestServer.StartOnFakeClockAsync(("Server:VllmMetrics", "true"));

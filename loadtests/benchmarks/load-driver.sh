@@ -166,7 +166,9 @@ for run in $(seq "$runs"); do
   in_flight=$(sed -n 's/.* in flight \([0-9]*\),.*/\1/p' "$dir/driver.log" | sort -n | tail -n 1)
   requests=$(wc -l <"$dir/report/requests.jsonl")
   tokens=$(jq -s 'map(select(.ok) | .output_tokens) | add // 0' "$dir/report/requests.jsonl")
-  IFS=, read -r p50 p99 max < <(awk -F, '$2 == "lateness" { print $4 "," $7 "," $9 }' "$dir/report/report.csv")
+  p50="" p99="" max=""
+  IFS=, read -r p50 p99 max < <(awk -F, '$2 == "lateness" { print $4 "," $7 "," $9 }' "$dir/report/report.csv") || true
+  [ -n "$p99" ] || { echo "run $run: report.csv has no lateness row (see $dir/driver.log)" >&2; exit 1; }
   ratio=$(echo "scale=3; $driver_cpu / $server_cpu" | bc -l)
   cpu_ok=$( [ "$(echo "$driver_cpu < $server_cpu" | bc -l)" -eq 1 ] && echo HELD || echo MISSED )
   late_ok=$( [ "$(echo "$p99 < 5" | bc -l)" -eq 1 ] && echo HELD || echo MISSED )

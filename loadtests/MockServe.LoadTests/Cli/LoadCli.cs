@@ -44,7 +44,9 @@ public static class LoadCli
     private static Command RunCommand()
     {
         var scenario = new Option<string>("--scenario") { Description = "A built-in scenario (see `mockserve-load scenarios`).", Required = true };
-        var target = new Option<Uri?>("--target") { Description = "A mockserve.v1 server, e.g. http://127.0.0.1:50051; default: one started in this process.", CustomParser = TargetUri };
+        // A string, not Option<Uri>: System.CommandLine 2.0.0 has no Uri converter and throws on any value
+        // (dotnet/command-line-api#2574), so the address is checked here with the other flags.
+        var target = new Option<string?>("--target") { Description = "A mockserve.v1 server, e.g. http://127.0.0.1:50051; default: one started in this process." };
         var duration = new Option<string>("--duration") { Description = "How long the load runs, e.g. 60s, 5m.", DefaultValueFactory = _ => "60s" };
         var users = new Option<int?>("--users") { Description = "Closed model: users held at once (1 to 100000)." };
         var rate = new Option<double?>("--rate") { Description = "Open model: new users a second, Poisson arrivals (above 0, at most 100000)." };
@@ -72,6 +74,7 @@ public static class LoadCli
             }
 
             var during = ParseDuration(result.GetValue(duration)!, problems);
+            var address = result.GetValue(target) is { } targetText ? ParseTarget(targetText, problems) : null;
             if (result.GetValue(users) is { } u && u is < 1 or > 100_000)
             {
                 problems.Add($"--users: must be 1 to 100000, got {u}");
@@ -105,10 +108,10 @@ public static class LoadCli
                 return 2;
             }
 
-            await using var embedded = result.GetValue(target) is null
+            await using var embedded = address is null
                 ? await EmbeddedServer.StartAsync(new Dictionary<string, string?> { ["Server:TimeScale"] = result.GetValue(timeScale).ToString(CultureInfo.InvariantCulture) }, ct)
                 : null;
-            var address = result.GetValue(target) ?? embedded!.Address;
+            address ??= embedded!.Address;
             using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
             {
                 HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
@@ -163,16 +166,14 @@ public static class LoadCli
         return result.Outcome.LastHeldLoad is null ? 1 : 0;
     }
 
-    // System.CommandLine 2.0 has no converter for Uri: without this parser every --target failed with an exception.
-    private static Uri? TargetUri(System.CommandLine.Parsing.ArgumentResult result)
+    private static Uri? ParseTarget(string text, List<string> problems)
     {
-        string text = result.Tokens.Count > 0 ? result.Tokens[^1].Value : "";
-        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https")
+        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
         {
             return uri;
         }
 
-        result.AddError($"--target: expected an http or https URL such as http://127.0.0.1:50051, got '{text}'");
+        problems.Add($"--target: expected an http or https address such as http://127.0.0.1:50051, got '{text}'");
         return null;
     }
 

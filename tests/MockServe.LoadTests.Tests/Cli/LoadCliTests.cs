@@ -1,4 +1,5 @@
 using MockServe.LoadTests.Cli;
+using MockServe.LoadTests.Targets;
 
 namespace MockServe.LoadTests.Tests.Cli;
 
@@ -19,6 +20,35 @@ public class LoadCliTests
         Assert.Contains("error: --users: must be 1 to 100000, got 0", text, StringComparison.Ordinal);
         Assert.Contains("error: --slo: ", text, StringComparison.Ordinal);
         Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
+    public void Run_TargetNotAnAddress_ExitTwoNamingTarget()
+    {
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        int exit = LoadCli.Run(["run", "--scenario", "burst", "--target", "127.0.0.1:50051"], output, error);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("error: --target: expected an http or https address such as http://127.0.0.1:50051, got '127.0.0.1:50051'", error.ToString(), StringComparison.Ordinal);
+        Assert.Equal("", output.ToString());
+    }
+
+    [Fact]
+    public async Task Run_TargetAddress_DrivesThatServer()
+    {
+        // System.CommandLine 2.0.0 threw on every --target value before it was parsed by hand.
+        await using var server = await EmbeddedServer.StartAsync(new Dictionary<string, string?> { ["Server:TimeScale"] = "0.001" });
+        var output = new StringWriter();
+        var error = new StringWriter();
+
+        int exit = await Task.Run(() => LoadCli.Run(
+            ["run", "--scenario", "burst", "--target", server.Address.ToString(), "--duration", "1s", "--rate", "4"], output, error));
+
+        Assert.Equal("", error.ToString());
+        Assert.Equal(0, exit);
+        Assert.StartsWith($"burst against {server.Address} for 1 s", output.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using Grpc.Core;
 
 using MockServe.Contracts.V1;
+using MockServe.LoadTests.Measurement;
 
 namespace MockServe.LoadTests.Llm;
 
@@ -21,6 +22,33 @@ internal sealed record CallOutcome(
     string? Detail)
 {
     public bool Ok => Status == StreamedCall.Ok;
+
+    /// <summary>
+    /// The measurement of this call, sent at <paramref name="sentAt"/> on the run's clock; <paramref name="intended"/> and
+    /// <paramref name="actual"/> are when the load meant it to start and when it did.
+    /// </summary>
+    public RequestSample ToSample(string scenario, long index, int copy, int turn, string? session, TimeSpan intended, TimeSpan actual, TimeSpan sentAt, long promptTokens)
+    {
+        var sample = new RequestSample
+        {
+            Scenario = scenario,
+            RequestIndex = index,
+            Copy = copy,
+            Turn = turn,
+            SessionId = session,
+            IntendedStart = intended,
+            ActualStart = actual,
+            FirstTokenAt = sentAt + FirstToken,
+            LastTokenAt = sentAt + LastToken,
+            End = sentAt + Elapsed,
+            ChunkGaps = Gaps,
+            OutputTokens = OutputTokens,
+            PromptTokens = promptTokens,
+            Status = Status,
+            Ok = Ok,
+        };
+        return Complete is { } complete ? sample.WithComplete(complete) : sample;
+    }
 
 }
 

@@ -4,13 +4,13 @@ using System.Globalization;
 using Grpc.Net.Client;
 
 using MockServe.Contracts.V1;
+using MockServe.LoadTests.Config;
 using MockServe.LoadTests.Live;
 using MockServe.LoadTests.Measurement;
 using MockServe.LoadTests.Running;
 using MockServe.LoadTests.Scenarios;
 using MockServe.LoadTests.Simulations;
 using MockServe.LoadTests.Targets;
-using MockServe.Server.Configuration;
 
 namespace MockServe.LoadTests.Cli;
 
@@ -43,59 +43,94 @@ public static class LoadCli
 
     private static Command RunCommand()
     {
-        var scenario = new Option<string>("--scenario") { Description = "A built-in scenario (see `mockserve-load scenarios`).", Required = true };
-        // A string, not Option<Uri>: System.CommandLine 2.0.0 has no Uri converter and throws on any value
-        // (dotnet/command-line-api#2574), so the address is checked here with the other flags.
-        var target = new Option<string?>("--target") { Description = "A mockserve.v1 server, e.g. http://127.0.0.1:50051; default: one started in this process." };
-        var duration = new Option<string>("--duration") { Description = "How long the load runs, e.g. 60s, 5m.", DefaultValueFactory = _ => "60s" };
-        var users = new Option<int?>("--users") { Description = "Closed model: users held at once (1 to 100000)." };
-        var rate = new Option<double?>("--rate") { Description = "Open model: new users a second, Poisson arrivals (above 0, at most 100000)." };
-        var reportDir = new Option<string?>("--report-dir") { Description = "Write report.md, report.csv, requests.jsonl and report.html here." };
-        var slo = new Option<string?>("--slo") { Description = "Thresholds, e.g. ttft-p99=5s,itl-p99=100ms,e2e-p99=60s,error-rate=1%; a broken one exits 1." };
-        var seed = new Option<int>("--seed") { Description = "Seed of arrivals and workloads.", DefaultValueFactory = _ => 1 };
-        var timeScale = new Option<double>("--time-scale") { Description = "The embedded server's wall seconds per model second.", DefaultValueFactory = _ => 1.0 };
         var progress = MonitorFlags.ProgressOption();
         var metricsPort = MonitorFlags.MetricsPortOption();
         var targetMetrics = new Option<string?>("--target-metrics") { Description = "The server's Prometheus metrics to chart, e.g. http://127.0.0.1:9464/metrics, or none; default: the port the target's GetServerInfo reports." };
-        var command = new Command("run", "Run a scenario and report what its users lived through.")
+        var config = new Option<string?>("--config") { Description = "A scenario file (YAML or JSON): the run's settings and several scenarios run together; flags override it." };
+        var boolFlags = new List<(string Key, Option<bool> Yes, Option<bool> No)>
         {
-            scenario, target, duration, users, rate, reportDir, slo, seed, timeScale, progress, metricsPort, targetMetrics,
+            ("ignore-eos", new Option<bool>("--ignore-eos") { Description = "Ask for exactly the drawn output tokens (ignore_eos; the default)." },
+                new Option<bool>("--no-ignore-eos") { Description = "Let the modelled end-of-sequence end outputs early." }),
         };
+
+        // Every other setting is text read by LoadConfigReader, as a scenario file's key of the same name is.
+        var textFlags = new (string Key, string Description)[]
+        {
+            ("scenario", "A built-in scenario (see `mockserve-load scenarios`); replaces a --config file's scenarios."),
+            ("target", "A mockserve.v1 server, e.g. http://127.0.0.1:50051; default: one started in this process."),
+            ("duration", "How long the load runs, e.g. 60s (the default), 5m."),
+            ("users", "Closed model: users held at once (1 to 100000)."),
+            ("rate", "Open model: new users a second, Poisson arrivals (above 0, at most 100000)."),
+            ("report-dir", "Write report.md, report.csv, requests.jsonl and report.html here."),
+            ("slo", "Thresholds, e.g. ttft-p99=5s,itl-p99=100ms,e2e-p99=60s,error-rate=1%; a broken one exits 1."),
+            ("seed", "Seed of arrivals and workloads (default 1)."),
+            ("time-scale", "The embedded server's wall seconds per model second (default 1)."),
+            ("context", "First prompt's tokens of every scenario: fixed:N, uniform:A-B, normal:M,SD, lognormal:MED,SIGMA, hist:FILE.csv."),
+            ("message", "Tokens of each later turn's new message (a length spec)."),
+            ("output", "Output tokens a turn, max_tokens (a length spec)."),
+            ("turns", "Turns a conversation (a length spec)."),
+            ("think-time", "Pause after each turn: none, fixed:2s, exponential:5s, per-token:50ms."),
+            ("shared-prefix", "Tokens of a system prompt every user shares."),
+            ("context-limit", "The model's context (prompt + output) in tokens."),
+            ("context-policy", "When a conversation outgrows --context-limit: slide, truncate or end."),
+            ("prompt-format", "tokens (token counts) or text (prompt text of about that many tokens)."),
+            ("trace", "A JSONL trace to replay (time, session, prompt_tokens, output_tokens a line); runs trace-replay."),
+            ("trace-time-scale", "Multiplies the trace's times: 0.5 replays it twice as fast."),
+            ("max-in-flight", "Cap on each scenario's requests in flight."),
+            ("overflow", "A request due at the cap: queue (waits, timed) or drop (counted)."),
+        }.Select(f => (f.Key, Option: new Option<string?>("--" + f.Key) { Description = f.Description })).ToList();
+        var command = new Command("run", "Run scenarios and report what their users lived through.") { config, progress, metricsPort, targetMetrics };
+        foreach (var (_, option) in textFlags)
+        {
+            command.Add(option);
+        }
+
+        foreach (var (_, yes, no) in boolFlags)
+        {
+            command.Add(yes);
+            command.Add(no);
+        }
+
         command.SetAction(async (result, ct) =>
         {
             var output = result.InvocationConfiguration.Output;
             var error = result.InvocationConfiguration.Error;
-            string name = result.GetValue(scenario)!;
-            var builtIn = BuiltInScenarios.Find(name);
             var problems = new List<string>();
-            if (builtIn is null)
+            var given = textFlags.Where(f => result.GetValue(f.Option) is not null).Select(f => KeyValuePair.Create(f.Key, result.GetValue(f.Option)!)).ToList();
+            foreach (var (key, yes, no) in boolFlags)
             {
-                problems.Add($"--scenario: unknown scenario '{name}', expected one of {string.Join(", ", BuiltInScenarios.All.Select(s => s.Name))}");
+                if (result.GetValue(yes) && result.GetValue(no))
+                {
+                    problems.Add($"--{key} and --no-{key}: give one of them");
+                }
+                else if (result.GetValue(yes) || result.GetValue(no))
+                {
+                    given.Add(KeyValuePair.Create(key, result.GetValue(yes) ? "true" : "false"));
+                }
             }
 
-            var during = ParseDuration(result.GetValue(duration)!, problems);
-            var address = result.GetValue(target) is { } targetText ? ParseTarget(targetText, problems) : null;
-            if (result.GetValue(users) is { } u && u is < 1 or > 100_000)
+            var flags = LoadConfigReader.ReadFlags(given, problems);
+            var file = result.GetValue(config) is { } path ? LoadConfigReader.Read(path, problems) : new LoadConfig();
+            if (flags.Scenario is null && flags.Workload.Trace is not null && file.Scenario is null && file.Scenarios.Count == 0)
             {
-                problems.Add($"--users: must be 1 to 100000, got {u}");
+                flags = flags with { Scenario = BuiltInScenarios.TraceReplayName };
             }
 
-            if (result.GetValue(rate) is { } r && !(r > 0 && r <= 100_000))
+            var run = flags.Over(file);
+            // Built against a client no server answers: building sends nothing, and every workload is checked before any load
+            // starts. After a bad value only the scenario names are added: the rest would repeat the value's own error.
+            using (var probe = GrpcChannel.ForAddress("http://127.0.0.1:9"))
             {
-                problems.Add($"--rate: must be above 0 and at most 100000, got {r.ToString(CultureInfo.InvariantCulture)}");
-            }
-
-            SloSet thresholds = SloSet.Empty;
-            if (result.GetValue(slo) is { } text && !SloSet.TryParse(text, out thresholds, out string? sloError))
-            {
-                problems.Add($"--slo: {sloError}");
+                var built = new List<string>();
+                ConfigScenarios.Build(flags, file, new InferenceService.InferenceServiceClient(probe), built);
+                problems.AddRange(problems.Count == 0 ? built : built.Where(p => p.StartsWith("--scenario:", StringComparison.Ordinal) || p.Contains(".builtin:", StringComparison.Ordinal)));
             }
 
             MonitorFlags.Check(result.GetValue(progress)!, result.GetValue(metricsPort), problems);
 
             if (result.GetValue(targetMetrics) is { } metricsText && !ServerMetricsEndpoint.TryParseFlag(metricsText, out _, out string? metricsError))
             {
-                problems.Add($"--target-metrics: {metricsError}");
+                problems.Add($"--target-metrics is \"{metricsText}\": {metricsError}");
             }
 
             if (problems.Count > 0)
@@ -108,22 +143,24 @@ public static class LoadCli
                 return 2;
             }
 
-            await using var embedded = address is null
-                ? await EmbeddedServer.StartAsync(new Dictionary<string, string?> { ["Server:TimeScale"] = result.GetValue(timeScale).ToString(CultureInfo.InvariantCulture) }, ct)
+            await using var embedded = run.Target is null
+                ? await EmbeddedServer.StartAsync(new Dictionary<string, string?> { ["Server:TimeScale"] = (run.TimeScale ?? 1.0).ToString(CultureInfo.InvariantCulture) }, ct)
                 : null;
-            address ??= embedded!.Address;
+            var address = run.Target ?? embedded!.Address;
             using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
             {
                 HttpHandler = new SocketsHttpHandler { EnableMultipleHttp2Connections = true },
             });
-            var settings = new BuiltInSettings(new InferenceService.InferenceServiceClient(channel), during, result.GetValue(users), result.GetValue(rate), result.GetValue(seed));
-            if (builtIn!.Name == BuiltInScenarios.CapacitySweep)
+            var client = new InferenceService.InferenceServiceClient(channel);
+            var during = run.Duration ?? ConfigScenarios.DefaultDuration;
+            if (run.Scenarios.Count == 0 && run.Scenario == BuiltInScenarios.CapacitySweep)
             {
-                return await SweepAsync(settings, thresholds.Thresholds.Count > 0 ? thresholds : SloSet.Parse("ttft-p99=5s"), output, ct);
+                var settings = new BuiltInSettings(client, during, run.Users, run.Rate, run.Seed ?? 1) { Workload = run.Workload };
+                return await SweepAsync(settings, run.Slo is { Thresholds.Count: > 0 } slo ? slo : SloSet.Parse("ttft-p99=5s"), output, ct);
             }
 
-            var scenarios = builtIn.Build(settings).Select(s => s.WithThresholds(new SloSet(s.Thresholds.Thresholds.Concat(thresholds.Thresholds)))).ToList();
-            await output.WriteLineAsync($"{builtIn.Name} against {address} for {during.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
+            var scenarios = ConfigScenarios.Build(flags, file, client, problems);
+            await output.WriteLineAsync($"{string.Join(", ", scenarios.Select(s => s.Name))} against {address} for {during.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
             var clientMetrics = Prometheus.Metrics.NewCustomRegistry();
             await using var metricsServer = MonitorFlags.StartMetrics(result.GetValue(metricsPort), clientMetrics, error);
             if (metricsServer is not null)
@@ -131,17 +168,17 @@ public static class LoadCli
                 await output.WriteLineAsync($"client metrics at {metricsServer.Address}");
             }
 
-            var metricsUrl = await ServerMetricsEndpoint.ResolveAsync(result.GetValue(targetMetrics), embedded?.MetricsAddress, address, settings.Client, output, ct);
+            var metricsUrl = await ServerMetricsEndpoint.ResolveAsync(result.GetValue(targetMetrics), embedded?.MetricsAddress, address, client, output, ct);
             var outcome = await LoadRunner.RunAsync(scenarios, new RunOptions
             {
-                Seed = result.GetValue(seed),
-                ReportDirectory = result.GetValue(reportDir),
+                Seed = run.Seed ?? 1,
+                ReportDirectory = run.ReportDir,
                 Output = output,
                 Monitors = [.. MonitorFlags.Monitors(result.GetValue(progress)!, output, metricsServer is null ? null : clientMetrics), .. ServerMetricsScraper.For(metricsUrl, output)],
             }, ct);
-            foreach (string file in outcome.ReportFiles)
+            foreach (string reportFile in outcome.ReportFiles)
             {
-                await output.WriteLineAsync($"wrote {file}");
+                await output.WriteLineAsync($"wrote {reportFile}");
             }
 
             return outcome.ExitCode;
@@ -164,28 +201,5 @@ public static class LoadCli
             ? $"capacity: {held} users held the SLO{(result.Outcome.BrokenLoad is { } broke ? $"; {broke} broke it" : $" (every step up to {steps} held)")}"
             : "capacity: even 1 user broke the SLO");
         return result.Outcome.LastHeldLoad is null ? 1 : 0;
-    }
-
-    private static Uri? ParseTarget(string text, List<string> problems)
-    {
-        if (Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps))
-        {
-            return uri;
-        }
-
-        problems.Add($"--target: expected an http or https address such as http://127.0.0.1:50051, got '{text}'");
-        return null;
-    }
-
-    private static TimeSpan ParseDuration(string text, List<string> problems)
-    {
-        // The same duration syntax as every mockserve setting (250ms, 5s, 2m, 1h).
-        if (SettingText.TryParseDuration(text, out double seconds) && seconds > 0 && seconds <= 7 * 86_400)
-        {
-            return TimeSpan.FromSeconds(seconds);
-        }
-
-        problems.Add($"--duration: expected a duration above 0 and at most 7 days, such as 30s, 5m or 1h, got '{text}'");
-        return TimeSpan.Zero;
     }
 }

@@ -36,12 +36,12 @@ internal static class MonitorFlags
     {
         if (progress is not (Auto or Plain or Live or None))
         {
-            problems.Add($"--progress: expected auto, plain, live or none, got '{progress}'");
+            problems.Add($"--progress is \"{progress}\": expected auto, plain, live or none");
         }
 
         if (metricsPort is < 0 or > 65_535)
         {
-            problems.Add($"--metrics-port: must be 0 (off) or 1 to 65535, got {metricsPort}");
+            problems.Add($"--metrics-port is \"{metricsPort}\": must be 0 (off) or 1 to 65535");
         }
     }
 

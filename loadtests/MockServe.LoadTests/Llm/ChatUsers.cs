@@ -84,26 +84,7 @@ public static class ChatUsers
             long index = Interlocked.Increment(ref requests);
             var call = await StreamedCall.RunAsync(
                 client, turn.ToRequest($"{name}-{index}"), context.Time, headers, context.Time.GetUtcNow().UtcDateTime + TurnDeadline, context.CancellationToken);
-            var sample = new RequestSample
-            {
-                Scenario = name,
-                RequestIndex = index,
-                Copy = (int)context.Copy.Number,
-                Turn = turn.TurnIndex,
-                SessionId = turn.SessionId,
-                IntendedStart = intended,
-                ActualStart = actual,
-                FirstTokenAt = sentAt + call.FirstToken,
-                LastTokenAt = sentAt + call.LastToken,
-                End = sentAt + call.Elapsed,
-                ChunkGaps = call.Gaps,
-                OutputTokens = call.OutputTokens,
-                PromptTokens = turn.PromptTokens,
-                Status = call.Status,
-                Ok = call.Ok,
-                Error = call.Detail,
-            };
-            context.Record(call.Complete is { } complete ? sample.WithComplete(complete) : sample);
+            context.Record(call.ToSample(name, index, (int)context.Copy.Number, turn.TurnIndex, turn.SessionId, intended, actual, sentAt, turn.PromptTokens));
             var outcome = call.Ok ? conversation.Complete(call.OutputTokens) : conversation.Abandon();
             if (outcome.SessionEnded)
             {

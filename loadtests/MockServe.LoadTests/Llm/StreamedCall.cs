@@ -23,6 +23,33 @@ internal sealed record CallOutcome(
 {
     public bool Ok => Status == StreamedCall.Ok;
 
+    /// <summary>
+    /// The measurement of this call, sent at <paramref name="sentAt"/> on the run's clock; <paramref name="intended"/> and
+    /// <paramref name="actual"/> are when the load meant it to start and when it did.
+    /// </summary>
+    public RequestSample ToSample(string scenario, long index, int copy, int turn, string? session, TimeSpan intended, TimeSpan actual, TimeSpan sentAt, long promptTokens)
+    {
+        var sample = new RequestSample
+        {
+            Scenario = scenario,
+            RequestIndex = index,
+            Copy = copy,
+            Turn = turn,
+            SessionId = session,
+            IntendedStart = intended,
+            ActualStart = actual,
+            FirstTokenAt = sentAt + FirstToken,
+            LastTokenAt = sentAt + LastToken,
+            End = sentAt + Elapsed,
+            ChunkGaps = Gaps,
+            OutputTokens = OutputTokens,
+            PromptTokens = promptTokens,
+            Status = Status,
+            Ok = Ok,
+            Error = Detail,
+        };
+        return Complete is { } complete ? sample.WithComplete(complete) : sample;
+    }
 }
 
 /// <summary>One Generate call, read to its end, with the time each chunk arrived on the caller's clock.</summary>

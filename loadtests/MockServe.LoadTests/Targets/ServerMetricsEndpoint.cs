@@ -29,7 +29,7 @@ public static class ServerMetricsEndpoint
             return true;
         }
 
-        error = $"expected an http or https URL such as http://127.0.0.1:9464/metrics, or {None}, got '{text}'";
+        error = $"expected an http or https URL such as http://127.0.0.1:9464/metrics, or {None}";
         return false;
     }
 

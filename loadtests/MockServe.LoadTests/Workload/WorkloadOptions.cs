@@ -67,16 +67,23 @@ public sealed class WorkloadOptions
     /// range. <paramref name="section"/> prefixes the keys; relative histogram paths are taken from
     /// <paramref name="baseDirectory"/>.
     /// </summary>
-    public IReadOnlyList<string> Validate(string section = SectionName, string? baseDirectory = null)
+    public IReadOnlyList<string> Validate(string section = SectionName, string? baseDirectory = null) =>
+        Validate(name => $"{section}:{name}", baseDirectory);
+
+    /// <summary>
+    /// As <see cref="Validate(string, string?)"/>, with each error naming the key <paramref name="keyOf"/> gives the
+    /// property (a flag such as <c>--context</c>, or a scenario file's key path).
+    /// </summary>
+    public IReadOnlyList<string> Validate(Func<string, string> keyOf, string? baseDirectory = null)
     {
         var errors = new List<string>();
-        Parse(section, baseDirectory, errors);
+        Parse(keyOf, baseDirectory, errors);
         return errors;
     }
 
-    internal ParsedWorkload? Parse(string section, string? baseDirectory, List<string> errors)
+    internal ParsedWorkload? Parse(Func<string, string> keyOf, string? baseDirectory, List<string> errors)
     {
-        string Key(string name) => $"{section}:{name}";
+        string Key(string name) => keyOf(name);
         ILengthDistribution? Length(string name, string spec) =>
             LengthSpec.TryParse(Key(name), spec, baseDirectory, out var d, out string? e) ? d : Error<ILengthDistribution>(e);
         T? Error<T>(string message)

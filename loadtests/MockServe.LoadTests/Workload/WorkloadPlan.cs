@@ -53,12 +53,17 @@ public sealed class WorkloadPlan
     /// the workload; <paramref name="random"/> writes the shared prefix text, the same for every user. A trace is
     /// loaded here, so its bad lines (a <see cref="FormatException"/>) stop the run before any load starts.
     /// </summary>
-    public static WorkloadPlan Create(WorkloadOptions options, Random random, string? baseDirectory = null, string section = WorkloadOptions.SectionName)
+    public static WorkloadPlan Create(WorkloadOptions options, Random random, string? baseDirectory = null, string section = WorkloadOptions.SectionName) =>
+        Create(options, random, baseDirectory, name => $"{section}:{name}");
+
+    /// <summary>As above, each error naming the key <paramref name="keyOf"/> gives the property (a flag, a file's key path).</summary>
+    public static WorkloadPlan Create(WorkloadOptions options, Random random, string? baseDirectory, Func<string, string> keyOf)
     {
         ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(keyOf);
         ArgumentNullException.ThrowIfNull(random);
         var errors = new List<string>();
-        var parsed = options.Parse(section, baseDirectory, errors)
+        var parsed = options.Parse(keyOf, baseDirectory, errors)
             ?? throw new ArgumentException(string.Join(Environment.NewLine, errors), nameof(options));
         string? prefixText = options.TextPrompts ? new PromptText(options.CharsPerToken).Generate(options.SharedPrefixTokens, random) : null;
         var trace = options.Trace is null

@@ -16,9 +16,9 @@ public class LoadCliTests
         Assert.Equal(2, exit);
         string text = error.ToString();
         Assert.Contains("error: --scenario: unknown scenario 'nope', expected one of long-context-chat, mixed-context, burst, capacity-sweep", text, StringComparison.Ordinal);
-        Assert.Contains("error: --duration: expected a duration above 0 and at most 7 days, such as 30s, 5m or 1h, got 'soon'", text, StringComparison.Ordinal);
-        Assert.Contains("error: --users: must be 1 to 100000, got 0", text, StringComparison.Ordinal);
-        Assert.Contains("error: --slo: ", text, StringComparison.Ordinal);
+        Assert.Contains("error: --duration is \"soon\": expected a duration above 0 and at most 7 days, such as 30s, 5m or 1h", text, StringComparison.Ordinal);
+        Assert.Contains("error: --users is \"0\": must be 1 to 100000", text, StringComparison.Ordinal);
+        Assert.Contains("error: --slo is \"ttft-p99=fast\": ", text, StringComparison.Ordinal);
         Assert.Equal("", output.ToString());
     }
 
@@ -31,7 +31,7 @@ public class LoadCliTests
         int exit = LoadCli.Run(["run", "--scenario", "burst", "--target", "127.0.0.1:50051"], output, error);
 
         Assert.Equal(2, exit);
-        Assert.Contains("error: --target: expected an http or https address such as http://127.0.0.1:50051, got '127.0.0.1:50051'", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("error: --target is \"127.0.0.1:50051\": expected an address such as http://127.0.0.1:50051", error.ToString(), StringComparison.Ordinal);
         Assert.Equal("", output.ToString());
     }
 
@@ -60,6 +60,6 @@ public class LoadCliTests
 
         Assert.Equal(0, exit);
         var names = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')[0]);
-        Assert.Equal(["long-context-chat", "mixed-context", "burst", "capacity-sweep"], names);
+        Assert.Equal(["long-context-chat", "mixed-context", "burst", "capacity-sweep", "trace-replay"], names);
     }
 }

@@ -21,8 +21,8 @@ public class MonitorFlagsTests
 
         Assert.Equal(2, exit);
         string text = error.ToString();
-        Assert.Contains("error: --progress: expected auto, plain, live or none, got 'fancy'", text, StringComparison.Ordinal);
-        Assert.Contains("error: --metrics-port: must be 0 (off) or 1 to 65535, got 70000", text, StringComparison.Ordinal);
+        Assert.Contains("error: --progress is \"fancy\": expected auto, plain, live or none", text, StringComparison.Ordinal);
+        Assert.Contains("error: --metrics-port is \"70000\": must be 0 (off) or 1 to 65535", text, StringComparison.Ordinal);
         Assert.Equal("", output.ToString());
     }
 
@@ -34,7 +34,7 @@ public class MonitorFlagsTests
         int exit = LoadCli.Run(["run", "--scenario", "burst", "--metrics-port", "-1"], new StringWriter(), error);
 
         Assert.Equal(2, exit);
-        Assert.Contains("error: --metrics-port: must be 0 (off) or 1 to 65535, got -1", error.ToString(), StringComparison.Ordinal);
+        Assert.Contains("error: --metrics-port is \"-1\": must be 0 (off) or 1 to 65535", error.ToString(), StringComparison.Ordinal);
     }
 
     [Theory]

@@ -64,7 +64,7 @@ public static class LoadCli
             ("report-dir", "Write report.md, report.csv, requests.jsonl and report.html here."),
             ("slo", "Thresholds, e.g. ttft-p99=5s,itl-p99=100ms,e2e-p99=60s,error-rate=1%; a broken one exits 1."),
             ("seed", "Seed of arrivals and workloads (default 1)."),
-            ("time-scale", "The embedded server's wall seconds per model second (default 1)."),
+            ("time-scale", "Wall seconds per model second of the embedded server (default 1) and of the run's clock: durations, rates, think times and latencies are model time; with --target, default the target's own."),
             ("context", "First prompt's tokens of every scenario: fixed:N, uniform:A-B, normal:M,SD, lognormal:MED,SIGMA, hist:FILE.csv."),
             ("message", "Tokens of each later turn's new message (a length spec)."),
             ("output", "Output tokens a turn, max_tokens (a length spec)."),
@@ -153,14 +153,16 @@ public static class LoadCli
             });
             var client = new InferenceService.InferenceServiceClient(channel);
             var during = run.Duration ?? ConfigScenarios.DefaultDuration;
+            double scale = await TargetClock.ResolveAsync(run.TimeScale, embedded is not null, client, ct);
             if (run.Scenarios.Count == 0 && run.Scenario == BuiltInScenarios.CapacitySweep)
             {
                 var settings = new BuiltInSettings(client, during, run.Users, run.Rate, run.Seed ?? 1) { Workload = run.Workload };
-                return await SweepAsync(settings, run.Slo is { Thresholds.Count: > 0 } slo ? slo : SloSet.Parse("ttft-p99=5s"), output, ct);
+                return await SweepAsync(settings, run.Slo is { Thresholds.Count: > 0 } slo ? slo : SloSet.Parse("ttft-p99=5s"), scale, output, ct);
             }
 
             var scenarios = ConfigScenarios.Build(flags, file, client, problems);
             await output.WriteLineAsync($"{string.Join(", ", scenarios.Select(s => s.Name))} against {address} for {during.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
+            await output.WriteLineAsync(TargetClock.Describe(scale));
             var clientMetrics = Prometheus.Metrics.NewCustomRegistry();
             await using var metricsServer = MonitorFlags.StartMetrics(result.GetValue(metricsPort), clientMetrics, error);
             if (metricsServer is not null)
@@ -172,6 +174,7 @@ public static class LoadCli
             var outcome = await LoadRunner.RunAsync(scenarios, new RunOptions
             {
                 Seed = run.Seed ?? 1,
+                TimeScale = scale,
                 ReportDirectory = run.ReportDir,
                 Output = output,
                 Monitors = [.. MonitorFlags.Monitors(result.GetValue(progress)!, output, metricsServer is null ? null : clientMetrics), .. ServerMetricsScraper.For(metricsUrl, output)],
@@ -187,15 +190,16 @@ public static class LoadCli
     }
 
     /// <summary>Users 1, 2, 3... up to --users (8), each step a run of its own, until the SLO breaks.</summary>
-    private static async Task<int> SweepAsync(BuiltInSettings settings, SloSet slo, TextWriter output, CancellationToken ct)
+    private static async Task<int> SweepAsync(BuiltInSettings settings, SloSet slo, double scale, TextWriter output, CancellationToken ct)
     {
         int steps = settings.Users ?? 8;
         var sweep = new LoadSweep(SweepKind.Copies, first: 1, increment: 1, steps, settings.Duration / steps);
+        await output.WriteLineAsync(TargetClock.Describe(scale));
         await output.WriteLineAsync($"capacity-sweep: 1 to {steps} users, {sweep.Hold.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)} s each, SLO {slo}");
         var result = await CapacitySweep.RunAsync(
             sweep,
             (_, users, simulation) => BuiltInScenarios.LongContextChat(settings with { Rate = null }, (int)users).WithLoadSimulations(simulation).WithThresholds(slo),
-            new RunOptions { Seed = settings.Seed, Output = output },
+            new RunOptions { Seed = settings.Seed, TimeScale = scale, Output = output },
             ct);
         await output.WriteLineAsync(result.Outcome.LastHeldLoad is { } held
             ? $"capacity: {held} users held the SLO{(result.Outcome.BrokenLoad is { } broke ? $"; {broke} broke it" : $" (every step up to {steps} held)")}"

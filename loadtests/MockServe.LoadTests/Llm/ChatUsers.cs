@@ -39,7 +39,7 @@ public static class ChatUsers
                 // An arrival is a user with a conversation of its own, held to its end.
                 var conversation = workload.NewConversation($"{name}-{context.Invocation.Number}", context.Copy.Random);
                 bool first = true;
-                while (!context.CancellationToken.IsCancellationRequested)
+                while (true)
                 {
                     var outcome = await TurnAsync(context, conversation, first);
                     first = false;
@@ -48,7 +48,16 @@ public static class ChatUsers
                         break;
                     }
 
-                    await Task.Delay(outcome.ThinkTime, context.Time, context.CancellationToken);
+                    if (!await ThinkAsync(outcome.ThinkTime, context))
+                    {
+                        // The plan is over: the user leaves mid-conversation and frees its session.
+                        if (conversation.OpenSessionId is { } open)
+                        {
+                            await CloseAsync(open, context.CancellationToken);
+                        }
+
+                        break;
+                    }
                 }
             }
             else
@@ -57,9 +66,10 @@ public static class ChatUsers
                 var user = context.Copy.Value as User ?? new User(workload.NewConversation($"{name}-u{context.Copy.Number}", context.Copy.Random));
                 context.Copy.Value = user;
                 bool thought = user.ThinkTime > TimeSpan.Zero;
-                if (thought)
+                if (thought && !await ThinkAsync(user.ThinkTime, context))
                 {
-                    await Task.Delay(user.ThinkTime, context.Time, context.CancellationToken);
+                    // The plan ended while the user thought: no turn after the end (the copy's clean-up closes its session).
+                    return Response.Recorded;
                 }
 
                 user.ThinkTime = (await TurnAsync(context, user.Conversation, first: !thought)).ThinkTime;
@@ -92,6 +102,31 @@ public static class ChatUsers
             }
 
             return outcome;
+        }
+
+        // Thinks on the run's clock; false when the plan ends first, so no turn starts after the load's end.
+        static async Task<bool> ThinkAsync(TimeSpan think, ScenarioContext context)
+        {
+            if (context.PlanEnded.IsCancellationRequested)
+            {
+                return false;
+            }
+
+            if (think <= TimeSpan.Zero)
+            {
+                return true;
+            }
+
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, context.PlanEnded);
+            try
+            {
+                await Task.Delay(think, context.Time, either.Token);
+                return true;
+            }
+            catch (OperationCanceledException) when (context.PlanEnded.IsCancellationRequested)
+            {
+                return false;
+            }
         }
 
         async Task CloseAsync(string session, CancellationToken ct)

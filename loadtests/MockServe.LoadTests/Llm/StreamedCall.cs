@@ -56,7 +56,7 @@ internal sealed record CallOutcome(
 internal static class StreamedCall
 {
     public const string Ok = RequestSample.OkStatus;
-    public const string ClientCancelled = "CLIENT_CANCELLED";
+    public const string ClientCancelled = RequestSample.CutStatus;
 
     public static async Task<CallOutcome> RunAsync(
         InferenceService.InferenceServiceClient client, GenerateRequest request, TimeProvider time, Metadata? headers, DateTime? deadline, CancellationToken ct)

@@ -9,6 +9,12 @@ public sealed record RequestSample
     /// <summary>The status of a successful call.</summary>
     public const string OkStatus = "OK";
 
+    /// <summary>
+    /// The status of a request the run itself cut short (still in flight when the grace after the plan ran out): kept in
+    /// requests.jsonl and counted as cut, never as the target's error.
+    /// </summary>
+    public const string CutStatus = "CLIENT_CANCELLED";
+
     private IReadOnlyList<TimeSpan> _chunkGaps = [];
     private TimeSpan? _worstGap;
     private int _gapCount;

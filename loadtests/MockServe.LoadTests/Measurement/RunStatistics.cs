@@ -64,6 +64,9 @@ public sealed record ScenarioStatistics
     /// <summary>Requests and sessions that met every SLO.</summary>
     public required GoodputStats Goodput { get; init; }
 
+    /// <summary>Requests the run cut short at its end (<see cref="RequestSample.CutStatus"/>): in no other count.</summary>
+    public long Cut { get; init; }
+
     /// <summary>The driver's own drops and queueing.</summary>
     public required DriverStats Driver { get; init; }
 

@@ -20,6 +20,7 @@ internal sealed class ScenarioRecorder(string name, long order, SloSet slos)
     private long _sizeBytes;
     private long _goodRequests;
     private long _dropped;
+    private long _cut;
 
     public long Order { get; } = order;
 
@@ -29,6 +30,18 @@ internal sealed class ScenarioRecorder(string name, long order, SloSet slos)
     {
         lock (_gate)
         {
+            if (sample.Status == RequestSample.CutStatus)
+            {
+                // The run's end, not the target, stopped it: neither a request of the statistics nor an error.
+                _cut++;
+                if (keep)
+                {
+                    _samples.Add(sample.WithoutGaps());
+                }
+
+                return;
+            }
+
             _requests++;
             _sizeBytes += sample.SizeBytes ?? 0;
             if (sample.Ok)
@@ -123,6 +136,7 @@ internal sealed class ScenarioRecorder(string name, long order, SloSet slos)
                 ErrorsByStatus = _errors.OrderByDescending(p => p.Value).ThenBy(p => p.Key, StringComparer.Ordinal)
                     .ToDictionary(p => p.Key, p => p.Value, StringComparer.Ordinal),
                 FirstErrors = new Dictionary<string, string>(_firstErrors, StringComparer.Ordinal),
+                Cut = _cut,
                 Goodput = new GoodputStats(0, 0, 0, 0, 0),
                 Driver = new DriverStats(_dropped, _queueWait.Count, _queueWait.Count == 0 ? null : _queueWait.ToStats()),
             };

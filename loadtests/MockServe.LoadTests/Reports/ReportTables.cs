@@ -19,7 +19,7 @@ internal static class ReportTables
         var table = new TextTable(
             $"Summary ({Rate(statistics.Duration.TotalSeconds)} s)",
             "scenario", "requests", "ok", "failed", "error rate", "req/s", "output tok/s",
-            "goodput req/s", "good sessions", "goodput sessions/s", "driver dropped", "driver queued", "queue wait p99 ms");
+            "goodput req/s", "good sessions", "goodput sessions/s", "cut at end", "driver dropped", "driver queued", "queue wait p99 ms");
         foreach (var s in statistics.Scenarios)
         {
             table.Add(
@@ -33,6 +33,7 @@ internal static class ReportTables
                 Rate(s.Goodput.RequestsPerSecond),
                 $"{Count(s.Goodput.GoodSessions)}/{Count(s.Goodput.Sessions)}",
                 Rate(s.Goodput.SessionsPerSecond),
+                Count(s.Cut),
                 Count(s.Driver.Dropped),
                 Count(s.Driver.Queued),
                 Ms(s.Driver.QueueWait?.P99));

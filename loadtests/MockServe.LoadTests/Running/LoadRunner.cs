@@ -11,8 +11,15 @@ namespace MockServe.LoadTests.Running;
 /// <summary>How a run is carried out and reported.</summary>
 public sealed record RunOptions
 {
-    /// <summary>The clock every moment is taken on: the system clock, or a test's.</summary>
+    /// <summary>The wall clock: the system clock, or a test's.</summary>
     public TimeProvider Time { get; init; } = TimeProvider.System;
+
+    /// <summary>
+    /// The target's wall seconds per model second (its <c>--time-scale</c>). Other than 1, the run lives on the model's
+    /// clock (<see cref="ModelClock"/>): load simulations, think times and every measurement are model time; monitors
+    /// still tick in wall time.
+    /// </summary>
+    public double TimeScale { get; init; } = 1;
 
     /// <summary>Seeds the load simulations' random arrivals and each copy's random source.</summary>
     public int Seed { get; init; } = 1;
@@ -50,14 +57,14 @@ public static class LoadRunner
             throw new ArgumentException("scenarios: at least one, each with a name of its own", nameof(scenarios));
         }
 
-        var time = options.Time;
+        var time = ModelClock.For(options.Time, options.TimeScale);
         var recorder = new RunRecorder(scenarios.ToDictionary(s => s.Name, s => s.Thresholds, StringComparer.Ordinal));
         long start = time.GetTimestamp();
         TimeSpan Now() => time.GetElapsedTime(start);
-        var runs = scenarios.Select(s => new ScenarioRun(s, LoadPlan.Create(s.LoadSimulations, options.Seed), options, recorder, Now)).ToList();
+        var runs = scenarios.Select(s => new ScenarioRun(s, LoadPlan.Create(s.LoadSimulations, options.Seed), time, options, recorder, Now)).ToList();
 
         var plans = runs.Select(r => r.Plan.Duration).ToList();
-        var view = new RunView(time, Now, plans.Contains(null) ? null : plans.Max(), [.. runs.Select(r => new ScenarioView(r.Props.Name, r.Driver.Counters))], recorder);
+        var view = new RunView(options.Time, Now, plans.Contains(null) ? null : plans.Max(), [.. runs.Select(r => new ScenarioView(r.Props.Name, r.Driver.Counters))], recorder);
         using var stopMonitors = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watching = options.Monitors.Select(m => WatchAsync(m, view, stopMonitors.Token)).ToList();
         var summaries = await Task.WhenAll(runs.Select(r => r.RunAsync(ct)));
@@ -83,14 +90,14 @@ public static class LoadRunner
     }
 
     /// <summary>One scenario's driver, copies and recording.</summary>
-    private sealed class ScenarioRun(ScenarioProps props, LoadPlan plan, RunOptions options, RunRecorder recorder, Func<TimeSpan> now)
+    private sealed class ScenarioRun(ScenarioProps props, LoadPlan plan, TimeProvider time, RunOptions options, RunRecorder recorder, Func<TimeSpan> now)
     {
         public LoadPlan Plan { get; } = plan;
 
         private readonly ConcurrentDictionary<long, CopyState> _copies = new();
         public ScenarioProps Props { get; } = props;
 
-        public LoadDriver Driver { get; } = new(plan, props.Driver, options.Time);
+        public LoadDriver Driver { get; } = new(plan, props.Driver, time);
 
         public async Task<DriverSummary> RunAsync(CancellationToken ct)
         {
@@ -129,7 +136,7 @@ public static class LoadRunner
             }
 
             var copy = _copies.GetOrAdd(invocation.Copy, c => new CopyState(c, new Random(CopySeed(options.Seed, Props.Name, c))));
-            var context = new ScenarioContext(Props.Name, invocation, Plan.Steps[invocation.Step].Model, copy, options.Time, now, Record, ct);
+            var context = new ScenarioContext(Props.Name, invocation, Plan.Steps[invocation.Step].Model, copy, time, now, Record, ct, Driver.PlanEnded);
             Response response;
             try
             {
@@ -137,7 +144,7 @@ public static class LoadRunner
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                response = Response.Fail("CLIENT_CANCELLED");
+                response = Response.Fail(RequestSample.CutStatus);
             }
             catch (Exception ex) when (ex is not OutOfMemoryException)
             {

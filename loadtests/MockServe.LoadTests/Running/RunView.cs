@@ -18,10 +18,10 @@ public sealed class RunView
         _recorder = recorder;
     }
 
-    /// <summary>The clock of the run.</summary>
+    /// <summary>The wall clock, for the monitors' own ticks.</summary>
     public TimeProvider Time { get; }
 
-    /// <summary>Time since the run started.</summary>
+    /// <summary>Time since the run started, on the run's clock (model time when the run has a time scale).</summary>
     public TimeSpan Elapsed => _elapsed();
 
     /// <summary>The longest scenario's planned length; null when a scenario runs by iterations.</summary>

@@ -9,8 +9,10 @@ public sealed class ScenarioContext
     private readonly Action<RequestSample> _record;
 
     internal ScenarioContext(
-        string scenario, Invocation invocation, LoadModel model, CopyState copy, TimeProvider time, Func<TimeSpan> now, Action<RequestSample> record, CancellationToken ct)
+        string scenario, Invocation invocation, LoadModel model, CopyState copy, TimeProvider time, Func<TimeSpan> now, Action<RequestSample> record, CancellationToken ct,
+        CancellationToken planEnded = default)
     {
+        PlanEnded = planEnded;
         _record = record;
         ScenarioName = scenario;
         Invocation = invocation;
@@ -40,6 +42,9 @@ public sealed class ScenarioContext
 
     /// <summary>Cancelled when the run ends (after its grace period) or is aborted.</summary>
     public CancellationToken CancellationToken { get; }
+
+    /// <summary>Cancelled when the load plan is over: finish what is in flight, start nothing new (a next turn, a retry).</summary>
+    public CancellationToken PlanEnded { get; }
 
     /// <summary>Records a request the step measured itself (an LLM turn); return <see cref="Response.Recorded"/> then.</summary>
     public void Record(RequestSample sample) => _record(sample);

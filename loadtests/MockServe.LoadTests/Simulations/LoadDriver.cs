@@ -39,6 +39,7 @@ public sealed class LoadDriver
 
     private readonly CancellationTokenSource _invocationCts = new();
     private readonly CancellationTokenSource _stopCts = new();
+    private readonly CancellationTokenSource _planEndedCts = new();
     private long _observerFaults;
     private readonly TaskCompletionSource _drained = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private long _outstanding;
@@ -86,6 +87,12 @@ public sealed class LoadDriver
     /// grace period as at a normal end. Called from <see cref="StepStarted"/>, the starting step does not run.
     /// </summary>
     public void Stop() => _stopCts.Cancel();
+
+    /// <summary>
+    /// Cancelled when the plan is over (or the run stopped): invocations still running may finish within the grace
+    /// period, but a step should start nothing new, e.g. a user's next turn after a think.
+    /// </summary>
+    public CancellationToken PlanEnded => _planEndedCts.Token;
 
     /// <summary>
     /// Runs the plan, calling <paramref name="invoke"/> for every invocation with a token the driver cancels after the
@@ -545,6 +552,7 @@ public sealed class LoadDriver
             Counters._queued = 0;
         }
 
+        _planEndedCts.Cancel();
         Volatile.Write(ref _target, 0);
         Volatile.Write(ref Counters._targetCopies, 0);
         foreach (var pending in expired)

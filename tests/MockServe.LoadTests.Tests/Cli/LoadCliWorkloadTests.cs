@@ -104,9 +104,10 @@ public class LoadCliWorkloadTests
             """{"time": 3, "session": "s2", "prompt_tokens": 500, "output_tokens": 6}""",
         ]);
 
-        // Scale 0.1: the records go at 0, 0.1, 0.2 and 0.3 s.
+        // Trace scale 10: the records go at 0, 10, 20 and 30 model seconds (0.1 s of wall time apart at time scale 0.01),
+        // well after each answer (under a model second).
         var (exit, _, error) = Run(
-            "run", "--trace", trace, "--trace-time-scale", "0.1", "--time-scale", "0.01", "--duration", "10s", "--report-dir", Path.Combine(folder.Path, "report"));
+            "run", "--trace", trace, "--trace-time-scale", "10", "--time-scale", "0.01", "--duration", "1000s", "--report-dir", Path.Combine(folder.Path, "report"));
 
         Assert.True(exit == 0, error);
         var rows = Requests(Path.Combine(folder.Path, "report")).OrderBy(r => r.GetProperty("intended_start_ms").GetDouble()).ToList();
@@ -116,7 +117,7 @@ public class LoadCliWorkloadTests
         Assert.Equal([0L, 0, 1, 0], rows.Select(r => Long(r, "turn")));
         // Each starts no earlier than its scaled time after the first (the replay's clock starts with the first).
         double first = rows[0].GetProperty("intended_start_ms").GetDouble();
-        Assert.All(rows.Select((r, i) => (r, i)), p => Assert.True(p.r.GetProperty("actual_start_ms").GetDouble() - first >= p.i * 100 - 1, $"record {p.i}"));
+        Assert.All(rows.Select((r, i) => (r, i)), p => Assert.True(p.r.GetProperty("actual_start_ms").GetDouble() - first >= p.i * 10_000 - 1, $"record {p.i}"));
         // s1's second turn goes only after its first answer came back.
         Assert.True(rows[2].GetProperty("actual_start_ms").GetDouble() >= rows[0].GetProperty("end_ms").GetDouble());
     }

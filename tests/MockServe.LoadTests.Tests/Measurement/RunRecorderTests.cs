@@ -104,6 +104,25 @@ public sealed class RunRecorderTests
     }
 
     [Fact]
+    public void GetStatistics_RequestCutByTheRunsEnd_CountedAsCutNotAsRequestOrError()
+    {
+        var recorder = new RunRecorder(SloSet.Parse("error-rate=1%"));
+        recorder.Record(Stream(0, 0, 100, 200, 10, session: "a"));
+        recorder.Record(Failed(RequestSample.CutStatus, session: "a", turn: 1));
+
+        var stats = recorder.GetStatistics(TimeSpan.FromSeconds(1));
+        var s = stats.Scenarios.Single();
+
+        Assert.Equal(1, s.Requests);
+        Assert.Equal(0, s.Failed);
+        Assert.Equal(1, s.Cut);
+        Assert.Empty(s.ErrorsByStatus);
+        Assert.Equal(1, s.Goodput.GoodSessions);
+        Assert.All(recorder.Evaluate(stats), v => Assert.True(v.Passed));
+        Assert.Equal(2, recorder.Samples().Count);
+    }
+
+    [Fact]
     public void GetStatistics_FailedRequest_CountsInLatenessNotInTtft()
     {
         var recorder = new RunRecorder();

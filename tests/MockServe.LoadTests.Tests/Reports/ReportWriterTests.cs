@@ -135,8 +135,8 @@ public sealed class ReportWriterTests
         Assert.Contains("## SLOs", md, StringComparison.Ordinal);
 
         // chat: 3 requests, 2 ok, 1 failed (33.333%); 2 / 10 s = 0.2 req/s; (10 + 6) tokens / 10 s = 1.6 tok/s;
-        // both successes met ttft <= 1 s: 0.2 goodput/s; session s-1's two turns met: 1/1 sessions, 0.1/s.
-        Assert.Contains("| chat | 3 | 2 | 1 | 33.333% | 0.2 | 1.6 | 0.2 | 1/1 | 0.1 | 0 | 0 | - |", md, StringComparison.Ordinal);
+        // both successes met ttft <= 1 s: 0.2 goodput/s; session s-1's two turns met: 1/1 sessions, 0.1/s; none cut.
+        Assert.Contains("| chat | 3 | 2 | 1 | 33.333% | 0.2 | 1.6 | 0.2 | 1/1 | 0.1 | 0 | 0 | 0 | - |", md, StringComparison.Ordinal);
         Assert.Contains("| chat | ResourceExhausted | 1 |", md, StringComparison.Ordinal);
 
         // Turn 0 (new): TTFT 500, ITL 100, E2E 1,400, worst gap 300, server queue 10, swap-in 0; turn 1 sent no timing.

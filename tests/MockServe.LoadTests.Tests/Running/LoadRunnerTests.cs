@@ -58,6 +58,33 @@ public class LoadRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_AtTheServersTimeScale_ClientTimesAreModelTimeAndAgreeWithTheServers()
+    {
+        await using var server = await EmbeddedServer.StartAsync(new Dictionary<string, string?> { ["Server:TimeScale"] = "0.01" });
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        var client = new InferenceService.InferenceServiceClient(channel);
+        await ClientWarmup.WarmAsync(client);
+        var workload = WorkloadPlan.Create(new WorkloadOptions { Context = "fixed:20000", Message = "fixed:100", Output = "fixed:20", Turns = "fixed:2" }, new Random(1));
+        var chat = ChatUsers.Create("chat", client, workload).WithLoadSimulations(Simulation.IterationsForConstant(1, 2));
+
+        var outcome = await LoadRunner.RunAsync([chat], new RunOptions { TimeScale = TimeScale });
+
+        Assert.Equal(2, outcome.Report.Samples.Count);
+        foreach (var s in outcome.Report.Samples)
+        {
+            Assert.True(s.Ok, s.Status);
+            // Both in model time now: the client's TTFT is the server's plus the trip, a wall millisecond of which reads
+            // as 100 model ms at 0.01 (up to 0.57 s of wall seen on 2 busy cores: 57 model seconds).
+            double server_ = s.Server!.Value.TimeToFirstToken.TotalSeconds;
+            double client_ = s.TtftFromActual!.Value.TotalSeconds;
+            Assert.InRange(client_, server_ * 0.95, server_ + 100);
+        }
+
+        // 20,000 tokens of Yi-34B at 312 TFLOP/s take seconds of model time to prefill, far more than the wall time.
+        Assert.True(outcome.Report.Samples[0].TtftFromActual > TimeSpan.FromSeconds(1));
+    }
+
+    [Fact]
     public async Task RunAsync_TooStrictSlo_ExitCodeOneNamingTheThreshold()
     {
         await using var server = await EmbeddedServer.StartAsync(new Dictionary<string, string?> { ["Server:TimeScale"] = "0.01" });

@@ -250,6 +250,24 @@ public class LoadDriverTests
     }
 
     [Fact]
+    public async Task PlanEnded_PlanOverWithACallInFlight_CancelledAtThePlansEndNotAtTheGraces()
+    {
+        // One copy for 1 s; its call takes 3 s, inside the 30 s grace: the plan is over at 1 s, the call is not cut.
+        var driver = Driver([Simulation.KeepConstant(1, Second)]);
+        var run = driver.RunAsync(Takes(TimeSpan.FromSeconds(3)), CancellationToken.None);
+
+        Tick(Ms(999));
+        Assert.False(driver.PlanEnded.IsCancellationRequested);
+        Tick(Ms(2));
+        Assert.True(driver.PlanEnded.IsCancellationRequested);
+        Tick(TimeSpan.FromSeconds(3));
+        var summary = await run;
+
+        Assert.Equal(1, summary.Completed);
+        Assert.Equal(0, summary.Cancelled);
+    }
+
+    [Fact]
     public async Task RunAsync_IterationsOfSynchronousStepsThenPause_NoCopyRunsPastTheIterations()
     {
         // On the real clock, with steps that finish at once: the copies must stop at the budget even when the driver

@@ -20,16 +20,18 @@
 # The load window runs from the driver's "against" line (just before its first request) to the first line of its
 # summary (the last stream has ended or was cancelled); both processes' CPU is read there, so the driver's
 # start-up (JIT, channel) and report writing are outside it. "whole life" is the driver's CPU from its start to
-# its last sample. Lateness is the driver's own: actual minus intended start of each request (report.csv).
+# its last sample. Lateness is the driver's own: actual minus intended start of each request (report.csv). The
+# driver lives on the target's clock, so durations and report.csv are model time: LOAD_DURATION 300s is 30 s of
+# wall time at 0.1, and the lateness read from report.csv is turned back into wall milliseconds (x time scale).
 #
-# Environment: LOAD_USERS (1000), LOAD_DURATION (30s), LOAD_TIME_SCALE (0.1), LOAD_CONTEXT (fixed:1000),
+# Environment: LOAD_USERS (1000), LOAD_DURATION (300s of model time), LOAD_TIME_SCALE (0.1), LOAD_CONTEXT (fixed:1000),
 # LOAD_OUTPUT (fixed:1000), LOAD_TURNS (fixed:2), LOAD_TP (4), LOAD_PORT (50171), LOAD_METRICS_PORT (9584),
 # LOAD_RATE (open model instead of LOAD_USERS: users a second), LOAD_OUT (a directory to keep the reports, logs and CPU samples in; discarded otherwise),
 # LOAD_DRIVER_BIN (a published mockserve-load directory to measure instead of building the working tree's).
 set -euo pipefail
 repo="$(cd "$(dirname "$0")/../.." && pwd)"
 runs="${1:-3}"
-users="${LOAD_USERS:-1000}" duration="${LOAD_DURATION:-30s}" scale="${LOAD_TIME_SCALE:-0.1}"
+users="${LOAD_USERS:-1000}" duration="${LOAD_DURATION:-300s}" scale="${LOAD_TIME_SCALE:-0.1}"
 context="${LOAD_CONTEXT:-fixed:1000}" output="${LOAD_OUTPUT:-fixed:1000}" turns="${LOAD_TURNS:-fixed:2}"
 tp="${LOAD_TP:-4}" port="${LOAD_PORT:-50171}" metrics_port="${LOAD_METRICS_PORT:-9584}"
 command -v jq >/dev/null || { echo "load-driver.sh needs jq (apt-get install jq)" >&2; exit 1; }
@@ -144,7 +146,7 @@ for run in $(seq "$runs"); do
   start_server "$dir/server.log"
   dotnet "$driver_dir/mockserve-load.dll" run --target "http://127.0.0.1:$port" --scenario long-context-chat \
     "${model[@]}" --duration "$duration" --context "$context" --output "$output" --turns "$turns" \
-    --think-time none --ignore-eos --report-dir "$dir/report" >"$dir/driver.log" 2>&1 &
+    --think-time none --ignore-eos --metrics-port 0 --progress plain --report-dir "$dir/report" >"$dir/driver.log" 2>&1 &
   driver_pid=$!
   poll "$dir/driver.log" "$dir/samples.txt" &
   poller_pid=$!
@@ -169,6 +171,9 @@ for run in $(seq "$runs"); do
   p50="" p99="" max=""
   IFS=, read -r p50 p99 max < <(awk -F, '$2 == "lateness" { print $4 "," $7 "," $9 }' "$dir/report/report.csv") || true
   [ -n "$p99" ] || { echo "run $run: report.csv has no lateness row (see $dir/driver.log)" >&2; exit 1; }
+  # report.csv is in model ms: back to wall ms, the driver's own precision.
+  wall_ms() { printf '%.3f' "$(echo "$1 * $scale" | bc -l)"; }
+  p50=$(wall_ms "$p50") p99=$(wall_ms "$p99") max=$(wall_ms "$max")
   ratio=$(echo "scale=3; $driver_cpu / $server_cpu" | bc -l)
   cpu_ok=$( [ "$(echo "$driver_cpu < $server_cpu" | bc -l)" -eq 1 ] && echo HELD || echo MISSED )
   late_ok=$( [ "$(echo "$p99 < 5" | bc -l)" -eq 1 ] && echo HELD || echo MISSED )

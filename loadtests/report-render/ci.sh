@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI's report-render stage: builds mockserve-load, runs long-context-chat end to end against the embedded server,
-# checks the four report files (requests.jsonl line by line, a hot turn among the later turns, report.csv's
+# checks the four report files (requests.jsonl line by line, later turns that found their history hot or on the host, report.csv's
 # header), opens report.html in headless Chromium with render.mjs, then checks that a broken --slo exits 1 and
 # names its threshold. Self-contained; called from .ci/run.
 set -euo pipefail
@@ -38,14 +38,15 @@ dll="$root/loadtests/MockServe.LoadTests/bin/Release/net10.0/mockserve-load.dll"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 # A run outlives --duration by its users' last think times and its start-up; 120 s bounds a hung one.
-load() { timeout -k 10 120 dotnet "$dll" run --scenario long-context-chat --time-scale 0.01 "$@"; }
+load() { timeout -k 10 120 dotnet "$dll" run --scenario long-context-chat --time-scale 0.01 --metrics-port 0 "$@"; }
 
 # Two users hold 50K-token conversations: their prefills queue behind each other, and a turn finds its history
-# hot, swapped to host, or dropped. At time scale 0.01 a 50K prefill takes about 0.2 s of wall time.
+# hot, swapped to host, or dropped. The driver keeps the server's clock: 800 s of model time are 8 s of wall time at
+# 0.01, where a 50K prefill (about 12 s of model time) takes about 0.12 s.
 report="$work/report"
-step "mockserve-load run --scenario long-context-chat --duration 8s --users 2 --time-scale 0.01 --report-dir DIR"
+step "mockserve-load run --scenario long-context-chat --duration 800s --users 2 --time-scale 0.01 --report-dir DIR"
 status=0
-load --duration 8s --users 2 --report-dir "$report" >"$work/run.out" 2>&1 || status=$?
+load --duration 800s --users 2 --report-dir "$report" >"$work/run.out" 2>&1 || status=$?
 if [ "$status" -ne 0 ]; then
   tail -n 40 "$work/run.out" >&2
   fail "the run exited with status $status, expected 0"
@@ -66,7 +67,7 @@ echo "report.md, report.csv (header ok), requests.jsonl, report.html"
 node - "$report/requests.jsonl" <<'EOF' || fail "requests.jsonl is not as expected"
 const lines = require('node:fs').readFileSync(process.argv[2], 'utf8').split('\n').filter((l) => l.length > 0);
 const states = {};
-let hotLater = 0;
+let reused = 0;
 lines.forEach((line, i) => {
   let request;
   try {
@@ -82,11 +83,12 @@ lines.forEach((line, i) => {
     }
   }
   states[request.cache_state] = (states[request.cache_state] ?? 0) + 1;
-  if (request.turn > 0 && request.cache_state === 'hot') hotLater++;
+  // One 50K user fills the HBM: a later turn finds its history hot, or swapped to host and brought back.
+  if (request.turn > 0 && (request.cache_state === 'hot' || request.cache_state === 'host')) reused++;
 });
-console.log(`${lines.length} requests, cache states ${JSON.stringify(states)}, ${hotLater} hot among turns after the first`);
-if (lines.length === 0 || hotLater === 0) {
-  console.error('expected at least one request, and one later turn that found its history hot');
+console.log(`${lines.length} requests, cache states ${JSON.stringify(states)}, ${reused} later turns reused their history (hot or host)`);
+if (lines.length === 0 || reused === 0) {
+  console.error('expected at least one request, and one later turn that found its history hot or on the host');
   process.exit(1);
 }
 EOF
@@ -97,7 +99,7 @@ node "$here/render.mjs" "$report/report.html" --min-charts 6 || fail "report.htm
 
 step "mockserve-load run ... --slo ttft-p99=1ms must exit 1 and name the threshold"
 status=0
-load --duration 3s --users 1 --slo ttft-p99=1ms >"$work/slo.out" 2>&1 || status=$?
+load --duration 300s --users 1 --slo ttft-p99=1ms >"$work/slo.out" 2>&1 || status=$?
 if [ "$status" -ne 1 ]; then
   tail -n 40 "$work/slo.out" >&2
   fail "a broken --slo ttft-p99=1ms exited with status $status, expected 1"

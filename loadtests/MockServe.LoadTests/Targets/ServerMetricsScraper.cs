@@ -62,7 +62,8 @@ public sealed class ServerMetricsScraper : IRunMonitor
     private readonly TimeSpan _interval;
     private readonly List<TimeSeriesPoint>[] _gaugePoints = [.. Gauges.Select(_ => new List<TimeSeriesPoint>())];
     private readonly List<TimeSeriesPoint>[] _ratePoints = [.. Rates.Select(_ => new List<TimeSeriesPoint>())];
-    private (TimeSpan At, double?[] Counters)? _previous;
+    private (TimeSpan WallAt, double?[] Counters)? _previous;
+    private long? _wallOrigin;
 
     /// <param name="url">The server's metrics, e.g. http://127.0.0.1:9464/metrics.</param>
     /// <param name="output">Where the one warning line goes if scrapes fail.</param>
@@ -118,7 +119,10 @@ public sealed class ServerMetricsScraper : IRunMonitor
 
     private async Task ScrapeOnceAsync(HttpClient http, RunView run, CancellationToken ct)
     {
+        // The point sits on the run's clock (model time at a time scale, as the client's charts); the rate's interval is
+        // measured on the wall clock, which the server's time_scale turns into model seconds.
         var at = run.Elapsed;
+        long wallAt = run.Time.GetTimestamp();
         string text;
         try
         {
@@ -138,13 +142,17 @@ public sealed class ServerMetricsScraper : IRunMonitor
             return;
         }
 
-        Record(at, PrometheusText.Parse(text));
+        Record(at, PrometheusText.Parse(text), run.Time.GetElapsedTime(_wallOrigin ??= wallAt, wallAt));
         Scrapes++;
     }
 
     /// <summary>Adds one scrape, taken at <paramref name="at"/> from the run's start, to the series.</summary>
-    internal void Record(TimeSpan at, IReadOnlyList<PrometheusSample> samples)
+    /// <param name="at">When, on the run's clock: the points' x.</param>
+    /// <param name="samples">The scrape.</param>
+    /// <param name="wall">When, in wall time since the first scrape (default: <paramref name="at"/>, a run in wall time).</param>
+    internal void Record(TimeSpan at, IReadOnlyList<PrometheusSample> samples, TimeSpan? wall = null)
     {
+        var wallAt = wall ?? at;
         for (int i = 0; i < Gauges.Length; i++)
         {
             if (Gauges[i].Read(samples) is { } value)
@@ -156,9 +164,9 @@ public sealed class ServerMetricsScraper : IRunMonitor
         double?[] counters = [.. Rates.Select(r => r.Label is { } label ? PrometheusText.Sum(samples, r.Metric, label) : PrometheusText.Sum(samples, r.Metric))];
         // Absent on a server that is not a mockserve: a wall second is then the only second there is.
         double timeScale = PrometheusText.Sum(samples, "mockserve_time_scale") is { } scale and > 0 ? scale : 1;
-        if (_previous is var (before, previous) && at > before)
+        if (_previous is var (before, previous) && wallAt > before)
         {
-            double wallSeconds = (at - before).TotalSeconds;
+            double wallSeconds = (wallAt - before).TotalSeconds;
             for (int i = 0; i < Rates.Length; i++)
             {
                 if (counters[i] is { } now && previous[i] is { } then)
@@ -171,7 +179,7 @@ public sealed class ServerMetricsScraper : IRunMonitor
             }
         }
 
-        _previous = (at, counters);
+        _previous = (wallAt, counters);
     }
 
     private static double? Percent(IReadOnlyList<PrometheusSample> samples, string tier) =>

@@ -36,6 +36,16 @@ public class ServerMetricsScraperTests
     }
 
     [Fact]
+    public async Task WatchAsync_RunOnTheModelClock_PointsAtModelTimeAndTheSameRates()
+    {
+        // The run's clock reads model time (2 model seconds a wall second at 0.5): the points sit there, and the rate
+        // still comes from the wall interval and the server's time scale.
+        var (scraper, _) = await ScrapeAsync(modelClock: true, Exposition(), Exposition(prefill: 4000));
+
+        Assert.Equal([new TimeSeriesPoint(TimeSpan.FromSeconds(2), 2000)], Points(scraper, "prefill tokens/s"));
+    }
+
+    [Fact]
     public async Task WatchAsync_Gauges_OnePointEachScrapeAtItsMoment()
     {
         var (scraper, _) = await ScrapeAsync(
@@ -123,11 +133,14 @@ public class ServerMetricsScraperTests
     /// Runs the scraper on a fake clock, one answer a second from second 0, and stops it after the last: each answer
     /// is exposition text, an HTTP response, or an exception the handler throws.
     /// </summary>
-    private static async Task<(ServerMetricsScraper Scraper, StringWriter Output)> ScrapeAsync(params object[] answers)
+    private static Task<(ServerMetricsScraper Scraper, StringWriter Output)> ScrapeAsync(params object[] answers) =>
+        ScrapeAsync(modelClock: false, answers);
+
+    private static async Task<(ServerMetricsScraper Scraper, StringWriter Output)> ScrapeAsync(bool modelClock, params object[] answers)
     {
         var time = new FakeTimeProvider();
         var start = time.GetUtcNow();
-        var view = new RunView(time, () => time.GetUtcNow() - start, null, [], new RunRecorder());
+        var view = new RunView(time, () => (time.GetUtcNow() - start) / (modelClock ? TimeScale : 1), null, [], new RunRecorder());
         using var handler = new ScriptedHandler(answers);
         var output = new StringWriter();
         var scraper = new ServerMetricsScraper(Url, output, handler);

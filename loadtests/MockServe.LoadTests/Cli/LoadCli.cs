@@ -143,9 +143,11 @@ public static class LoadCli
                 return 2;
             }
 
-            await using var embedded = run.Target is null
-                ? await EmbeddedServer.StartAsync(new Dictionary<string, string?> { ["Server:TimeScale"] = (run.TimeScale ?? 1.0).ToString(CultureInfo.InvariantCulture) }, ct)
-                : null;
+            var embeddedSettings = new Dictionary<string, string?>(ConfigScenarios.EmbeddedSettings(run))
+            {
+                ["Server:TimeScale"] = (run.TimeScale ?? 1.0).ToString(CultureInfo.InvariantCulture),
+            };
+            await using var embedded = run.Target is null ? await EmbeddedServer.StartAsync(embeddedSettings, ct) : null;
             var address = run.Target ?? embedded!.Address;
             using var channel = GrpcChannel.ForAddress(address, new GrpcChannelOptions
             {

@@ -72,6 +72,23 @@ public static class ConfigScenarios
         return problems.Count > before ? [] : built;
     }
 
+    /// <summary>What the chosen built-ins ask of an embedded server (<see cref="BuiltInScenario.Embedded"/>); the first to set a key wins.</summary>
+    public static IReadOnlyDictionary<string, string?> EmbeddedSettings(LoadConfig run)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        IEnumerable<string?> names = run.Scenarios.Count == 0 ? [run.Scenario] : run.Scenarios.Select(s => s.Builtin);
+        var settings = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var builtIn in names.OfType<string>().Select(BuiltInScenarios.Find).OfType<BuiltInScenario>())
+        {
+            foreach (var (key, value) in builtIn.Embedded)
+            {
+                settings.TryAdd(key, value);
+            }
+        }
+
+        return settings;
+    }
+
     private static ScenarioProps Finish(ScenarioProps props, SloSet slo, int? maxInFlight, OverflowPolicy? overflow, IReadOnlyList<LoadStep>? load)
     {
         var scenario = props.WithThresholds(new SloSet(props.Thresholds.Thresholds.Concat(slo.Thresholds)));

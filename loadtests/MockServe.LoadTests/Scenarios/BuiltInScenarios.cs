@@ -25,7 +25,14 @@ public sealed record BuiltInSettings(InferenceService.InferenceServiceClient Cli
 }
 
 /// <summary>A scenario that ships with mockserve-load.</summary>
-public sealed record BuiltInScenario(string Name, string Description, Func<BuiltInSettings, IReadOnlyList<ScenarioProps>> Build);
+public sealed record BuiltInScenario(string Name, string Description, Func<BuiltInSettings, IReadOnlyList<ScenarioProps>> Build)
+{
+    /// <summary>
+    /// Settings of the embedded server the scenario needs (keys below MockServe:, e.g. Profile:TensorParallel), when the
+    /// run starts one; a --target is the user's own.
+    /// </summary>
+    public IReadOnlyDictionary<string, string?> Embedded { get; init; } = new Dictionary<string, string?>();
+}
 
 public static class BuiltInScenarios
 {
@@ -35,13 +42,18 @@ public static class BuiltInScenarios
             "The reference case: multi-turn chat users with 50K-token sessions on the default profile (Yi-34B, one A100-80GB); 4 users, 4 turns each.",
             s => [LongContextChat(s, users: 4)]),
         new("mixed-context",
-            "Short, medium and long prompts side by side (4K, 32K, 128K tokens, one turn each): how long prompts hurt short ones.",
+            "Short, medium and long prompts side by side (4K, 32K, 128K tokens, one turn each): how long prompts hurt short ones. The embedded server shards Yi-34B over two A100-80GB (tensor parallel 2): on one, a 128K prompt never fits.",
             s =>
             [
                 Chat(Part(s, "context-4k"), s, users: 6, OneTurn("fixed:4000")),
                 Chat(Part(s, "context-32k"), s, users: 2, OneTurn("fixed:32000")),
                 Chat(Part(s, "context-128k"), s, users: 1, OneTurn("fixed:128000")),
-            ]),
+            ])
+        {
+            // 128K tokens of Yi-34B's KV are 29.3 GiB (240 KiB a token): one A100-80GB keeps 13.9 GiB for KV beside the
+            // weights and the reserve, two keep 91.9 GiB (`mockserve estimate --context 128000 [--tp 2]`).
+            Embedded = new Dictionary<string, string?> { ["Profile:TensorParallel"] = "2" },
+        },
         new("burst",
             "A steady 0.5 users a second of 8K-token single turns, with a spike to 5 a second for a tenth of the run in the middle.",
             s =>

@@ -32,6 +32,24 @@ public sealed class ConfigScenariosTests : IDisposable
     }
 
     [Fact]
+    public void EmbeddedSettings_MixedContextChosen_TheEmbeddedServerShardsOverTwoGpus()
+    {
+        var problems = new List<string>();
+        var file = LoadConfigReader.Parse("scenarios:\n  - { name: chat, builtin: long-context-chat }\n  - { name: mix, builtin: mixed-context }", yaml: true, baseDirectory: null, "test", problems);
+
+        var settings = ConfigScenarios.EmbeddedSettings(file);
+
+        Assert.Empty(problems);
+        Assert.Equal("2", Assert.Single(settings, p => p.Key == "Profile:TensorParallel").Value);
+    }
+
+    [Fact]
+    public void EmbeddedSettings_LongContextChat_TheDefaultProfileAsItIs()
+    {
+        Assert.Empty(ConfigScenarios.EmbeddedSettings(new LoadConfig { Scenario = "long-context-chat" }));
+    }
+
+    [Fact]
     public void Build_BuiltinOfSeveralScenarios_PrefixesTheirNamesWithTheEntrysName()
     {
         var (scenarios, problems) = Build("scenarios:\n  - { name: mix, builtin: mixed-context }");

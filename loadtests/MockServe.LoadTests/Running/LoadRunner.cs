@@ -67,7 +67,9 @@ public static class LoadRunner
         var view = new RunView(options.Time, Now, plans.Contains(null) ? null : plans.Max(), [.. runs.Select(r => new ScenarioView(r.Props.Name, r.Driver.Counters))], recorder);
         using var stopMonitors = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var watching = options.Monitors.Select(m => WatchAsync(m, view, stopMonitors.Token)).ToList();
-        var summaries = await Task.WhenAll(runs.Select(r => r.RunAsync(ct)));
+        // Every driver counts from the run's start, so a request's intended and actual starts (the driver's) and its
+        // token times (the scenario's, on Now) share one origin.
+        var summaries = await Task.WhenAll(runs.Select(r => r.RunAsync(start, ct)));
         await stopMonitors.CancelAsync();
         await Task.WhenAll(watching);
 
@@ -99,9 +101,9 @@ public static class LoadRunner
 
         public LoadDriver Driver { get; } = new(plan, props.Driver, time);
 
-        public async Task<DriverSummary> RunAsync(CancellationToken ct)
+        public async Task<DriverSummary> RunAsync(long origin, CancellationToken ct)
         {
-            var summary = await Driver.RunAsync(InvokeAsync, ct);
+            var summary = await Driver.RunAsync(InvokeAsync, ct, origin);
             for (long i = 0; i < summary.Dropped; i++)
             {
                 recorder.RecordDriverDrop(Props.Name);

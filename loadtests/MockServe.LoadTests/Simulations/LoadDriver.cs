@@ -100,7 +100,13 @@ public sealed class LoadDriver
     /// <paramref name="ct"/> ends the run early: nothing new starts and in-flight invocations are cancelled at once;
     /// the summary says <see cref="DriverSummary.Aborted"/>.
     /// </summary>
-    public async Task<DriverSummary> RunAsync(Func<Invocation, CancellationToken, Task> invoke, CancellationToken ct)
+    /// <param name="invoke">The scenario's step.</param>
+    /// <param name="ct">Aborts the run.</param>
+    /// <param name="origin">
+    /// The run's start on the driver's clock (a <see cref="TimeProvider.GetTimestamp"/>), when several drivers and their
+    /// scenarios share one: every offset (intended and actual starts) counts from it. Default: now.
+    /// </param>
+    public async Task<DriverSummary> RunAsync(Func<Invocation, CancellationToken, Task> invoke, CancellationToken ct, long? origin = null)
     {
         ArgumentNullException.ThrowIfNull(invoke);
         if (Interlocked.Exchange(ref _runs, 1) != 0)
@@ -115,7 +121,7 @@ public sealed class LoadDriver
         using var cut = CancellationTokenSource.CreateLinkedTokenSource(ct, _stopCts.Token);
         var loopToken = cut.Token;
         using var wake = loopToken.UnsafeRegister(static s => ((LoopTimer)s!).Wake(), timer);
-        _start = _time.GetTimestamp();
+        _start = origin ?? _time.GetTimestamp();
 
         var stepStart = TimeSpan.Zero;
         foreach (var step in _plan.Steps)

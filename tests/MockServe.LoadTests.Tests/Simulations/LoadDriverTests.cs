@@ -250,6 +250,23 @@ public class LoadDriverTests
     }
 
     [Fact]
+    public async Task RunAsync_OriginBeforeTheDriverStarts_OffsetsCountFromTheOrigin()
+    {
+        // The run started 5 ms before this driver: its one start a second is due 500 ms after the run's start, not the driver's.
+        long origin = _clock.GetTimestamp();
+        Tick(Ms(5));
+        var driver = Driver([Simulation.Inject(1, Second, Second)]);
+        var run = driver.RunAsync(Takes(TimeSpan.Zero), CancellationToken.None, origin);
+
+        Tick(TimeSpan.FromSeconds(2));
+        await run;
+
+        var call = Assert.Single(_calls);
+        Assert.Equal(Ms(500), call.IntendedStart);
+        Assert.Equal(Ms(500), call.ActualStart);
+    }
+
+    [Fact]
     public async Task PlanEnded_PlanOverWithACallInFlight_CancelledAtThePlansEndNotAtTheGraces()
     {
         // One copy for 1 s; its call takes 3 s, inside the 30 s grace: the plan is over at 1 s, the call is not cut.

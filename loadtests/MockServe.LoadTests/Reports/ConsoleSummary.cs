@@ -8,6 +8,7 @@ public static class ConsoleSummary
     {
         ArgumentNullException.ThrowIfNull(writer);
         ArgumentNullException.ThrowIfNull(report);
+        writer.WriteLine(report.ClockNote);
         ReportTables.Summary(report.Statistics).WritePlain(writer);
         foreach (var s in report.Statistics.Scenarios)
         {

@@ -9,7 +9,8 @@ public static class HtmlReport
     private const string Style =
         "body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin-bottom:1.5em}"
         + "th,td{border:1px solid #ccc;padding:2px 8px;text-align:right}th:first-child,td:first-child{text-align:left}"
-        + "img{display:block;margin-bottom:1.5em;max-width:100%}.fail{color:#b00;font-weight:bold}.pass{color:#070;font-weight:bold}";
+        + ".charts{display:flex;flex-wrap:wrap;gap:1.5em;margin-bottom:1.5em}.charts img{display:block;max-width:100%}"
+        + ".fail{color:#b00;font-weight:bold}.pass{color:#070;font-weight:bold}";
 
     /// <summary>Writes the report as HTML.</summary>
     public static void Write(TextWriter writer, RunReport report)
@@ -20,6 +21,7 @@ public static class HtmlReport
         writer.WriteLine("<html lang=\"en\"><head><meta charset=\"utf-8\"><title>mockserve-load report</title>");
         writer.WriteLine($"<style>{Style}</style></head><body>");
         writer.WriteLine("<h1>mockserve-load report</h1>");
+        writer.WriteLine($"<p>{System.Net.WebUtility.HtmlEncode(report.ClockNote)}</p>");
         if (report.Verdicts.Count > 0)
         {
             writer.WriteLine(report.SlosPassed
@@ -28,10 +30,14 @@ public static class HtmlReport
         }
 
         ReportTables.Summary(report.Statistics).WriteHtml(writer);
+        // Side by side where the window is wide enough.
+        writer.WriteLine("<div class=\"charts\">");
         foreach (var (title, png) in ReportCharts.Draw(report))
         {
             writer.WriteLine($"<img alt=\"{System.Net.WebUtility.HtmlEncode(title)}\" src=\"data:image/png;base64,{Convert.ToBase64String(png)}\">");
         }
+
+        writer.WriteLine("</div>");
 
         foreach (var table in ReportTables.Details(report))
         {

@@ -14,7 +14,8 @@ public static class MarkdownReport
             "TTFT and E2E count from the moment the load simulation meant each request to start (client-side queueing included); "
             + "ttft-actual counts from the moment the call started; lateness is their difference. "
             + "ITL = (E2E - TTFT) / (output tokens - 1). gap pools every gap between chunks; worst-gap is each request's longest. "
-            + "Latencies count successful requests; lateness counts all. Percentiles are HdrHistogram's (3 significant digits), max is exact.");
+            + "Latencies count successful requests; lateness counts all. Percentiles are HdrHistogram's (3 significant digits), max is exact. "
+            + report.ClockNote);
         writer.WriteLine();
         if (report.Verdicts.Count > 0)
         {

@@ -19,6 +19,15 @@ public sealed record RunReport(RunStatistics Statistics, IReadOnlyList<RequestSa
     /// <summary>Series sampled during the run (users, the server's scraped metrics), charted after the built-in charts.</summary>
     public IReadOnlyList<TimeSeries> Series { get; init; } = [];
 
+    /// <summary>The run's wall seconds per model second: other than 1, every time in the report is model time.</summary>
+    public double TimeScale { get; init; } = 1;
+
+    /// <summary>A sentence that says which clock the report's times are on.</summary>
+    public string ClockNote => TimeScale == 1
+        ? "Times are wall time."
+        : string.Create(System.Globalization.CultureInfo.InvariantCulture,
+            $"Times and rates are model time: the target ran at time scale {TimeScale:0.####} (1 model second = {TimeScale:0.####} wall seconds), and so did the driver's clock.");
+
     /// <summary>Whether every SLO held (true without SLOs); a run that breaks one exits non-zero.</summary>
     public bool SlosPassed => Verdicts.All(v => v.Passed);
 }

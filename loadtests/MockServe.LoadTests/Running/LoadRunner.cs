@@ -73,7 +73,7 @@ public static class LoadRunner
         await stopMonitors.CancelAsync();
         await Task.WhenAll(watching);
 
-        var report = RunReport.From(recorder, Now()) with { Series = [.. options.Monitors.SelectMany(m => m.Series)] };
+        var report = RunReport.From(recorder, Now()) with { Series = [.. options.Monitors.SelectMany(m => m.Series)], TimeScale = options.TimeScale };
         ConsoleSummary.Write(options.Output, report);
         IReadOnlyList<string> files = options.ReportDirectory is { } dir ? ReportWriter.WriteAll(dir, report, options.Html) : [];
         return new RunOutcome(report, runs.Zip(summaries).ToDictionary(p => p.First.Props.Name, p => p.Second, StringComparer.Ordinal), files);

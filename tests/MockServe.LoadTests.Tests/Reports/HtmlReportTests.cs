@@ -25,6 +25,18 @@ public sealed partial class HtmlReportTests
         Assert.All(images, m => Assert.Equal(PngSignature, Convert.FromBase64String(m.Groups[2].Value).Take(8)));
     }
 
+    [Theory]
+    [InlineData(1, "<p>Times are wall time.</p>")]
+    [InlineData(0.02, "<p>Times and rates are model time: the target ran at time scale 0.02 (1 model second = 0.02 wall seconds), and so did the driver&#39;s clock.</p>")]
+    public void Write_TimeScale_SaysWhichClockTheTimesAreOn(double scale, string expected)
+    {
+        var writer = new StringWriter();
+
+        HtmlReport.Write(writer, ReportFixture.Build() with { TimeScale = scale });
+
+        Assert.Contains(expected, writer.ToString(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Write_Report_IsSelfContainedWithTheTables()
     {

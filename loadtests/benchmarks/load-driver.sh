@@ -67,7 +67,7 @@ ticks=$(getconf CLK_TCK)
 # spaces. Bash builtins only, so sampling ten times a second costs no fork.
 cpu_ticks() { # PID
   local stat rest
-  read -r stat <"/proc/$1/stat" 2>/dev/null || { echo -1; return; }
+  { read -r stat <"/proc/$1/stat"; } 2>/dev/null || { echo -1; return; }
   rest="${stat##*) }"
   set -- $rest
   echo $(( ${12} + ${13} ))
@@ -119,7 +119,7 @@ poll() { # DRIVER_OUT SAMPLES
   while kill -0 "$driver_pid" 2>/dev/null; do
     # One command each, no pipe: under pipefail a grep -q that stops reading early fails its pipeline.
     if [ "$phase" -eq 0 ] && grep -q ' against http' "$1"; then phase=1; fi
-    if [ "$phase" -eq 1 ] && awk '/ against http/ { f = 1; next } f && !/^\[/ { found = 1; exit } END { exit !found }' "$1"; then phase=2; fi
+    if [ "$phase" -eq 1 ] && grep -q '^Summary (' "$1"; then phase=2; fi
     metrics=""
     now=${EPOCHREALTIME%.*}
     if [ "$now" -ge "$next" ]; then

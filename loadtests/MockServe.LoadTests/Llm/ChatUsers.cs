@@ -38,17 +38,17 @@ public static class ChatUsers
             {
                 // An arrival is a user with a conversation of its own, held to its end.
                 var conversation = workload.NewConversation($"{name}-{context.Invocation.Number}", context.Copy.Random);
-                bool first = true;
+                TimeSpan? due = null;
                 while (true)
                 {
-                    var outcome = await TurnAsync(context, conversation, first);
-                    first = false;
+                    var outcome = await TurnAsync(context, conversation, due);
                     if (outcome.SessionEnded)
                     {
                         break;
                     }
 
-                    if (!await ThinkAsync(outcome.ThinkTime, context))
+                    due = context.Now() + outcome.ThinkTime;
+                    if (!await ThinkAsync(due.Value, context))
                     {
                         // The plan is over: the user leaves mid-conversation and frees its session.
                         if (conversation.OpenSessionId is { } open)
@@ -66,13 +66,14 @@ public static class ChatUsers
                 var user = context.Copy.Value as User ?? new User(workload.NewConversation($"{name}-u{context.Copy.Number}", context.Copy.Random));
                 context.Copy.Value = user;
                 bool thought = user.ThinkTime > TimeSpan.Zero;
-                if (thought && !await ThinkAsync(user.ThinkTime, context))
+                if (thought && !await ThinkAsync(context.Invocation.ActualStart + user.ThinkTime, context))
                 {
                     // The plan ended while the user thought: no turn after the end (the copy's clean-up closes its session).
                     return Response.Recorded;
                 }
 
-                user.ThinkTime = (await TurnAsync(context, user.Conversation, first: !thought)).ThinkTime;
+                // The think began as the invocation started: the turn is due when it ends.
+                user.ThinkTime = (await TurnAsync(context, user.Conversation, thought ? context.Invocation.ActualStart + user.ThinkTime : null)).ThinkTime;
             }
 
             return Response.Recorded;
@@ -85,12 +86,13 @@ public static class ChatUsers
             }
         });
 
-        // first: the turn starts the invocation, so its intended start is the load simulation's; later turns start when sent.
-        async Task<TurnOutcome> TurnAsync(ScenarioContext context, Conversation conversation, bool first)
+        // due: when a turn after a think was meant to go (a late wake-up counts as lateness); null for a turn that starts
+        // the invocation, whose intended start is the load simulation's.
+        async Task<TurnOutcome> TurnAsync(ScenarioContext context, Conversation conversation, TimeSpan? due)
         {
             var turn = conversation.Next();
             var sentAt = context.Now();
-            var (intended, actual) = first ? (context.Invocation.IntendedStart, context.Invocation.ActualStart) : (sentAt, sentAt);
+            var (intended, actual) = due is { } thoughtUntil ? (thoughtUntil, sentAt) : (context.Invocation.IntendedStart, context.Invocation.ActualStart);
             long index = Interlocked.Increment(ref requests);
             var call = await StreamedCall.RunAsync(
                 client, turn.ToRequest($"{name}-{index}"), context.Time, headers, context.Time.GetUtcNow().UtcDateTime + TurnDeadline, context.CancellationToken);
@@ -104,24 +106,19 @@ public static class ChatUsers
             return outcome;
         }
 
-        // Thinks on the run's clock; false when the plan ends first, so no turn starts after the load's end.
-        static async Task<bool> ThinkAsync(TimeSpan think, ScenarioContext context)
+        // Thinks until due on the run's clock; false when the plan ends first, so no turn starts after the load's end.
+        static async Task<bool> ThinkAsync(TimeSpan due, ScenarioContext context)
         {
             if (context.PlanEnded.IsCancellationRequested)
             {
                 return false;
             }
 
-            if (think <= TimeSpan.Zero)
-            {
-                return true;
-            }
-
             using var either = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, context.PlanEnded);
             try
             {
-                await Task.Delay(think, context.Time, either.Token);
-                return true;
+                await context.DelayUntilAsync(due, either.Token);
+                return !context.PlanEnded.IsCancellationRequested;
             }
             catch (OperationCanceledException) when (context.PlanEnded.IsCancellationRequested)
             {

@@ -46,6 +46,19 @@ public sealed class ScenarioContext
     /// <summary>Cancelled when the load plan is over: finish what is in flight, start nothing new (a next turn, a retry).</summary>
     public CancellationToken PlanEnded { get; }
 
+    /// <summary>
+    /// Waits on <see cref="Time"/> until <see cref="Now"/> reaches <paramref name="due"/>: timers keep whole milliseconds
+    /// and may fire a little early on the clock Now reads, so it waits again for what is left, and nothing the step
+    /// starts afterwards is ever early.
+    /// </summary>
+    public async Task DelayUntilAsync(TimeSpan due, CancellationToken ct)
+    {
+        for (var left = due - Now(); left > TimeSpan.Zero; left = due - Now())
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(left.TotalMilliseconds)), Time, ct);
+        }
+    }
+
     /// <summary>Records a request the step measured itself (an LLM turn); return <see cref="Response.Recorded"/> then.</summary>
     public void Record(RequestSample sample) => _record(sample);
 }

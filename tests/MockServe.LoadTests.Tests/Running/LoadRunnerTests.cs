@@ -85,6 +85,32 @@ public class LoadRunnerTests
     }
 
     [Fact]
+    public async Task RunAsync_TurnAfterAThink_IntendedWhenTheThinkEndsAndNeverStartedBefore()
+    {
+        await using var server = await EmbeddedServer.StartAsync(new Dictionary<string, string?> { ["Server:TimeScale"] = "0.01" });
+        using var channel = GrpcChannel.ForAddress(server.Address);
+        var client = new InferenceService.InferenceServiceClient(channel);
+        await ClientWarmup.WarmAsync(client);
+        var workload = WorkloadPlan.Create(
+            new WorkloadOptions { Context = "fixed:2000", Message = "fixed:100", Output = "fixed:5", Turns = "fixed:3", ThinkTime = "fixed:20s" }, new Random(1));
+        var chat = ChatUsers.Create("chat", client, workload).WithLoadSimulations(Simulation.IterationsForConstant(1, 3));
+
+        var outcome = await LoadRunner.RunAsync([chat], new RunOptions { TimeScale = TimeScale });
+
+        var turns = outcome.Report.Samples.OrderBy(s => s.Turn).ToList();
+        Assert.Equal([0, 1, 2], turns.Select(t => t.Turn));
+        for (int i = 1; i < turns.Count; i++)
+        {
+            // The think of 20 model seconds (0.2 s of wall time) starts as the previous turn ends (give or take 2 s of wall
+            // time on busy cores); the turn is due when it
+            // ends, and a late wake-up shows as lateness, never as an earlier intended start.
+            var sinceLast = turns[i].IntendedStart - turns[i - 1].End;
+            Assert.InRange(sinceLast, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(20) + TimeSpan.FromSeconds(200));
+            Assert.True(turns[i].ActualStart >= turns[i].IntendedStart, $"turn {i} started before it was due");
+        }
+    }
+
+    [Fact]
     public async Task RunAsync_TooStrictSlo_ExitCodeOneNamingTheThreshold()
     {
         await using var server = await EmbeddedServer.StartAsync(new Dictionary<string, string?> { ["Server:TimeScale"] = "0.01" });

@@ -102,8 +102,8 @@ public class LoadRunnerTests
         for (int i = 1; i < turns.Count; i++)
         {
             // The think of 20 model seconds (0.2 s of wall time) starts as the previous turn ends (give or take 2 s of wall
-            // time on busy cores); the turn is due when it
-            // ends, and a late wake-up shows as lateness, never as an earlier intended start.
+            // time on busy cores); the turn is due when it ends, and a late wake-up shows as lateness, never as an earlier
+            // intended start.
             var sinceLast = turns[i].IntendedStart - turns[i - 1].End;
             Assert.InRange(sinceLast, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(20) + TimeSpan.FromSeconds(200));
             Assert.True(turns[i].ActualStart >= turns[i].IntendedStart, $"turn {i} started before it was due");

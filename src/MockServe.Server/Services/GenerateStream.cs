@@ -58,6 +58,29 @@ internal sealed class GenerateStream(
         }
     }
 
+    /// <summary>
+    /// One write. grpc-dotnet completes the response itself when the call ends under the handler (its deadline, the
+    /// client's reset), and may do so before the call's token reads cancelled: a write then throws
+    /// InvalidOperationException ("Writing is not allowed after writer was completed"), which would be logged with its
+    /// stack trace as the handler's error. This code never completes the writer, so that exception means the call is over.
+    /// </summary>
+    private async Task WriteAsync(IServerStreamWriter<GenerateResponse> writer, GenerateResponse message, CancellationToken ct, bool cancelRequest)
+    {
+        try
+        {
+            await writer.WriteAsync(message, ct);
+        }
+        catch (InvalidOperationException) when (!ct.IsCancellationRequested)
+        {
+            if (cancelRequest)
+            {
+                handle.Cancel();
+            }
+
+            throw new RpcException(new Status(StatusCode.Cancelled, $"request {requestId}: the call ended after {_sent} tokens"));
+        }
+    }
+
     /// <param name="ct">The call's token, for writes: cancelling a write resets the HTTP/2 stream, so the drain never does.</param>
     /// <param name="wait">The call's token or the drain's end, for waits.</param>
     private async Task StreamAsync(IServerStreamWriter<GenerateResponse> writer, CancellationToken ct, CancellationToken wait)
@@ -107,7 +130,7 @@ internal sealed class GenerateStream(
                 stops.Sent(chunk.Text);
                 chunk.CompletionTokens = _sent;
                 lane.Metrics.ObserveStreamLag(lane.Engine.Now - oldest);
-                await writer.WriteAsync(new GenerateResponse { RequestId = requestId, Chunk = chunk }, ct);
+                await WriteAsync(writer, new GenerateResponse { RequestId = requestId, Chunk = chunk }, ct, cancelRequest: true);
             }
 
             if (failNow && failure == FailureKinds.Abort)
@@ -164,7 +187,7 @@ internal sealed class GenerateStream(
             },
             Timing = result.ToTiming(),
         };
-        await writer.WriteAsync(new GenerateResponse { RequestId = requestId, Complete = complete }, ct);
+        await WriteAsync(writer, new GenerateResponse { RequestId = requestId, Complete = complete }, ct, cancelRequest: false);
         if (!logRequests)
         {
             return;

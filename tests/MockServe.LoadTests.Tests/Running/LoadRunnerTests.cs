@@ -64,7 +64,7 @@ public class LoadRunnerTests
         using var channel = GrpcChannel.ForAddress(server.Address);
         var client = new InferenceService.InferenceServiceClient(channel);
         await ClientWarmup.WarmAsync(client);
-        var workload = WorkloadPlan.Create(new WorkloadOptions { Context = "fixed:20000", Message = "fixed:100", Output = "fixed:20", Turns = "fixed:2" }, new Random(1));
+        var workload = WorkloadPlan.Create(new WorkloadOptions { Context = "fixed:20000", Message = "fixed:100", Output = "fixed:100", Turns = "fixed:2" }, new Random(1));
         var chat = ChatUsers.Create("chat", client, workload).WithLoadSimulations(Simulation.IterationsForConstant(1, 2));
 
         var outcome = await LoadRunner.RunAsync([chat], new RunOptions { TimeScale = TimeScale });
@@ -78,6 +78,10 @@ public class LoadRunnerTests
             double server_ = s.Server!.Value.TimeToFirstToken.TotalSeconds;
             double client_ = s.TtftFromActual!.Value.TotalSeconds;
             Assert.InRange(client_, server_ * 0.95, server_ + 100);
+            // ITL from the client's E2E and TTFT against the server's decode over 99 gaps (about 40 model ms a token, 4 s in
+            // all): a few wall milliseconds of jitter at either end move it by tens of percent at most, a wrong clock by 100 times.
+            double serverItl = s.Server.Value.Decode.TotalSeconds / 99;
+            Assert.InRange(s.Itl!.Value.TotalSeconds, serverItl * 0.5, serverItl * 2);
         }
 
         // 20,000 tokens of Yi-34B at 312 TFLOP/s take seconds of model time to prefill, far more than the wall time.

@@ -33,6 +33,29 @@ public class GenerateCancellationTests
         Assert.Contains("mockserve_requests_total{outcome=\"cancelled\"} 1", await server.ScrapeAsync(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Generate_WriterCompletedBeforeTheTokenReadsCancelled_CancelledAndTheRequestFreed()
+    {
+        // grpc-dotnet completes the response at a deadline or reset and may cancel the call's token only after: the write
+        // throws InvalidOperationException, which once reached the log as the handler's error, with its stack trace.
+        await using var server = await TestServer.StartAsync(("Server:TimeScale", "0.01"));
+        var service = ActivatorUtilities.CreateInstance<InferenceGrpcService>(server.App.Services);
+        var context = new TestCallContext(CancellationToken.None, Status.DefaultSuccess);
+
+        var ex = await Assert.ThrowsAsync<RpcException>(() => service.Generate(
+            new GenerateRequest { PromptTokens = 100, MaxTokens = 1000 }, new CompletedWriter(), context));
+
+        Assert.Equal(StatusCode.Cancelled, ex.StatusCode);
+        await server.WaitForPoolAsync(p => p.RequestsRunning == 0 && p.RequestsWaiting == 0);
+    }
+
+    private sealed class CompletedWriter : IServerStreamWriter<GenerateResponse>
+    {
+        public WriteOptions? WriteOptions { get; set; }
+
+        public Task WriteAsync(GenerateResponse message) => throw new InvalidOperationException("Writing is not allowed after writer was completed.");
+    }
+
     private sealed class RecordingWriter : IServerStreamWriter<GenerateResponse>
     {
         public List<GenerateResponse> Written { get; } = [];

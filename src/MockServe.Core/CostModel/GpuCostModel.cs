@@ -74,6 +74,37 @@ public sealed class GpuCostModel
 
     public double KvBytes(long contextTokens) => KvBytesPerToken * contextTokens;
 
+    /// <summary>
+    /// Prefill tokens per second at the compute peak: peak FLOP/s x utilisation x GPUs over the weight matmuls'
+    /// 2 FLOPs per active parameter per token (the first term of <see cref="Flops"/>). Attention is left out, so
+    /// this is the ceiling a short prompt approaches; a long one falls below it as its causal pairs grow.
+    /// </summary>
+    public double PeakPrefillTokensPerSecond =>
+        _flopsPerSecond / (2.0 * Deployment.Model.ActiveParameters * Deployment.Compression.LayersKept);
+
+    /// <summary>KV bytes per second the group's host links move one way: each GPU's link times the GPUs.</summary>
+    public double HostLinkBytesPerSecond => _hostLinkBytesPerSecond;
+
+    /// <summary>
+    /// Output tokens per second of a decode batch of <paramref name="batch"/> sequences, each with
+    /// <paramref name="context"/> tokens cached: one token each per step of <see cref="StepSeconds"/>.
+    /// </summary>
+    public double DecodeTokensPerSecond(int batch, long context)
+    {
+        if (batch <= 0)
+        {
+            return 0;
+        }
+
+        var cost = default(StepCost);
+        for (int i = 0; i < batch; i++)
+        {
+            cost.AddDecode(context);
+        }
+
+        return batch / StepSeconds(cost);
+    }
+
     /// <summary>Users whose whole context is resident at once.</summary>
     public long MaxConcurrentUsers(long contextTokens) =>
         contextTokens <= 0 ? 0 : (long)Math.Floor(KvCapacityBytes / KvBytes(contextTokens));

@@ -152,6 +152,7 @@ public static class MockServeApp
             var deployment = sp.GetRequiredService<Deployment>();
             var engine = sp.GetRequiredService<IOptions<EngineOptions>>().Value;
             var server = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
+            var cost = new Core.CostModel.GpuCostModel(deployment);
             var metrics = new ServerMetrics(ServerMetrics.CreateFactory(registry), new ServerMetricsInfo(
                 Version: typeof(MockServeApp).Assembly.GetName().Version?.ToString(3) ?? "",
                 Model: deployment.Model.Id,
@@ -159,8 +160,10 @@ public static class MockServeApp
                 TensorParallel: deployment.TensorParallel,
                 Scheduler: engine.Scheduler,
                 TimeScale: server.TimeScale,
-                MaxConcurrentUsers: new Core.CostModel.GpuCostModel(deployment).MaxConcurrentUsers(server.ReferenceContextTokens),
-                ExportVllmNames: server.VllmMetrics));
+                MaxConcurrentUsers: cost.MaxConcurrentUsers(server.ReferenceContextTokens),
+                ExportVllmNames: server.VllmMetrics,
+                CostModel: cost,
+                ReferenceContextTokens: server.ReferenceContextTokens));
             var host = new EngineHost(deployment, engine, server.TimeScale, time, metrics, sp.GetRequiredService<ILogger<EngineHost>>());
             // The snapshot is a command to the engine's loop, read at the model time the scrape arrives; it moves no token.
             registry.AddBeforeCollectCallback(async _ => metrics.UpdatePool(await host.Engine.SnapshotAsync()));

@@ -1,5 +1,6 @@
 using System.Globalization;
 
+using MockServe.Core.CostModel;
 using MockServe.Core.Engine;
 
 using Prometheus;
@@ -50,6 +51,10 @@ internal sealed class EngineMetrics : IEngineObserver
     private readonly Counter.Child _busySwap;
     private readonly Counter.Child[] _cacheStates;
     private readonly Counter _faults;
+    private readonly Gauge? _decodeLimit;
+    private readonly GpuCostModel? _costModel;
+    private readonly long _referenceContext;
+    private int _decodeLimitBatch;
 
     public EngineMetrics(IMetricFactory factory, ServerMetricsInfo info)
     {
@@ -137,6 +142,23 @@ internal sealed class EngineMetrics : IEngineObserver
             .Set(1);
         _faults = factory.CreateCounter("mockserve_engine_faults_total",
             "Exceptions an engine observer (metrics, a trace) threw; each was caught and the engine went on.");
+
+        // The limits a dashboard draws beside the live rates, in model time like every rate here.
+        if (info.CostModel is { } cost)
+        {
+            _costModel = cost;
+            _referenceContext = info.ReferenceContextTokens;
+            factory.CreateGauge("mockserve_limit_prefill_tokens_per_second",
+                "Prefill tokens per model second at the GPUs' compute peak (weight matmuls only): the prefill throughput limit.")
+                .Set(cost.PeakPrefillTokensPerSecond);
+            factory.CreateGauge("mockserve_limit_host_link_bytes_per_second",
+                "KV bytes per model second the host links move each way (each GPU's PCIe or C2C link times the GPUs): the context-switch limit.")
+                .Set(cost.HostLinkBytesPerSecond);
+            _decodeLimit = factory.CreateGauge("mockserve_limit_decode_tokens_per_second",
+                "Output tokens per model second of the last decode step's batch size, every sequence at the reference context: the decode limit at the current batch.");
+            // One sequence until the engine decodes: the floor every batch starts from.
+            SetDecodeLimit(1);
+        }
     }
 
     public void CountFault() => _faults.Inc();
@@ -194,6 +216,7 @@ internal sealed class EngineMetrics : IEngineObserver
         if (step.DecodeSequences > 0)
         {
             _batchSize.Observe(step.DecodeSequences);
+            SetDecodeLimit(step.DecodeSequences);
         }
 
         if (step.SwapSeconds > 0)
@@ -216,6 +239,18 @@ internal sealed class EngineMetrics : IEngineObserver
         CacheState.Miss => "miss",
         _ => throw new ArgumentOutOfRangeException(nameof(state), state, "unknown cache state"),
     };
+
+    private void SetDecodeLimit(int batch)
+    {
+        // Priced only when the batch size changes: the cost is O(batch) and the engine calls this every step.
+        if (_costModel is null || batch == _decodeLimitBatch)
+        {
+            return;
+        }
+
+        _decodeLimitBatch = batch;
+        _decodeLimit!.Set(_costModel.DecodeTokensPerSecond(batch, _referenceContext));
+    }
 
     private void OnSwap(Counter.Child bytes, in EngineEvent e)
     {

@@ -44,7 +44,7 @@ public static class DashboardRenderer
                 : panel.Targets.Count == 0 ? PanelImages.Note(panel, $"{panel.Type} panel: no Prometheus query to draw")
                 : !hasData ? PanelImages.Note(panel, "no data")
                 : panel.IsSingleValue ? PanelImages.SingleValues(panel, [.. series.Where(s => s.Points.Count > 0).Select(s => (s.Legend, Reduce(s.Points, panel.Reducer)))])
-                : PanelImages.TimeSeries(panel, series, settings.From, settings.To);
+                : PanelImages.TimeSeries(panel, series, settings.From, settings.To, settings.Step);
             outcomes.Add(new PanelOutcome(panel, $"{panel.Id}-{Slug(panel.Title)}.png", png, hasData, errors));
         }
 

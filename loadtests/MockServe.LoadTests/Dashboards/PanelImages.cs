@@ -33,21 +33,28 @@ internal static partial class PanelImages
         return rest.Count == 0 ? (name.Length > 0 ? name : expr) : name + "{" + string.Join(", ", rest) + "}";
     }
 
-    /// <summary>Lines over time, the y axis in the panel's unit, the x axis in UTC.</summary>
-    public static byte[] TimeSeries(DashboardPanel panel, IReadOnlyList<PanelSeries> series, DateTimeOffset from, DateTimeOffset to)
+    /// <summary>Lines over time, the y axis in the panel's unit, the x axis in UTC; a series absent for more than two steps has a gap there.</summary>
+    public static byte[] TimeSeries(DashboardPanel panel, IReadOnlyList<PanelSeries> series, DateTimeOffset from, DateTimeOffset to, TimeSpan step)
     {
         var plot = new Plot();
-        foreach (var s in series.Where(s => s.Points.Count > 0))
+        int drawn = 0;
+        foreach (var s in series)
         {
-            var points = s.Points.Where(p => double.IsFinite(p.Value)).ToArray();
-            if (points.Length == 0)
+            var segments = Segments(s.Points, step);
+            if (segments.Count == 0)
             {
                 continue;
             }
 
-            var line = plot.Add.Scatter(points.Select(p => p.At.UtcDateTime.ToOADate()).ToArray(), points.Select(p => p.Value).ToArray());
-            line.LegendText = s.Legend;
-            line.MarkerSize = points.Length == 1 ? 4 : 0;
+            // One colour a series across its gaps; the legend names it once.
+            var color = plot.Add.Palette.GetColor(drawn++);
+            for (int i = 0; i < segments.Count; i++)
+            {
+                var points = segments[i];
+                var line = plot.Add.Scatter(points.Select(p => p.At.UtcDateTime.ToOADate()).ToArray(), points.Select(p => p.Value).ToArray(), color);
+                line.LegendText = i == 0 ? s.Legend : "";
+                line.MarkerSize = points.Count == 1 ? 4 : 0;
+            }
         }
 
         // Times of day only: the date on every tick crowds a half-width panel, so it is said once, in the axis label.
@@ -69,6 +76,34 @@ internal static partial class PanelImages
         }
 
         return Png(plot, panel.Grid);
+    }
+
+    /// <summary>
+    /// Runs of finite points no more than two steps apart. Prometheus leaves a step out where the series did not
+    /// exist (a restarted server, a target down); Grafana draws a gap there, not a line across.
+    /// </summary>
+    public static List<List<(DateTimeOffset At, double Value)>> Segments(IReadOnlyList<(DateTimeOffset At, double Value)> points, TimeSpan step)
+    {
+        var segments = new List<List<(DateTimeOffset At, double Value)>>();
+        (DateTimeOffset At, double Value)? previous = null;
+        foreach (var point in points)
+        {
+            if (!double.IsFinite(point.Value))
+            {
+                previous = null;
+                continue;
+            }
+
+            if (previous is null || point.At - previous.Value.At > 2 * step)
+            {
+                segments.Add([]);
+            }
+
+            segments[^1].Add(point);
+            previous = point;
+        }
+
+        return segments;
     }
 
     /// <summary>A stat or gauge panel: each series reduced to one big number with its legend under it.</summary>

@@ -80,4 +80,16 @@ public class PanelDrawingTests
         // w 12 -> 12 * 60 = 720 px; h 8 -> 8 rows of 30 px with 7 gaps of 8 px = 240 + 56 = 296 px.
         Assert.Equal((720, 296), PanelImages.Size(new GridPos(0, 0, 12, 8)));
     }
+
+    [Fact]
+    public void Segments_GapOfMoreThanTwoStepsOrNaN_SplitsTheLine()
+    {
+        var t = DateTimeOffset.UnixEpoch;
+        // Step 5 s: 0, 5, 15 are at most 10 s apart (one run); 30 is 15 s after 15 (a gap); NaN at 35 ends that run; 40 starts another.
+        (DateTimeOffset, double)[] points = [(t, 1), (t.AddSeconds(5), 2), (t.AddSeconds(15), 3), (t.AddSeconds(30), 4), (t.AddSeconds(35), double.NaN), (t.AddSeconds(40), 5)];
+
+        var segments = PanelImages.Segments(points, TimeSpan.FromSeconds(5));
+
+        Assert.Equal([[1.0, 2, 3], [4.0], [5.0]], segments.Select(s => s.Select(p => p.Value).ToArray()));
+    }
 }

@@ -5,6 +5,7 @@ using Grpc.Net.Client;
 
 using MockServe.Contracts.V1;
 using MockServe.LoadTests.Config;
+using MockServe.LoadTests.Dashboards;
 using MockServe.LoadTests.Live;
 using MockServe.LoadTests.Measurement;
 using MockServe.LoadTests.Running;
@@ -14,7 +15,7 @@ using MockServe.LoadTests.Targets;
 
 namespace MockServe.LoadTests.Cli;
 
-/// <summary>The <c>mockserve-load</c> command line: <c>run</c> and <c>scenarios</c>.</summary>
+/// <summary>The <c>mockserve-load</c> command line: <c>run</c>, <c>scenarios</c> and <c>dashboard</c>.</summary>
 public static class LoadCli
 {
     public static int Run(string[] args, TextWriter output, TextWriter error)
@@ -23,6 +24,7 @@ public static class LoadCli
         {
             ScenariosCommand(),
             RunCommand(),
+            DashboardCommand.Create(),
         };
         return root.Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
     }

@@ -5,7 +5,7 @@
 # (its targets pointed at loopback, a 1 s scrape and rule interval), every query of every dashboard panel is
 # evaluated through Prometheus's HTTP API and must return data (a panel that returns nothing fails, named), and
 # the dashboard renderer draws the dashboard from that Prometheus into HTML that headless Chromium must render.
-# Self-contained; called from .ci/run.
+# Self-contained; called from .ci/run. OBS_OUT=DIR keeps the rendered dashboard there.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
@@ -145,11 +145,13 @@ echo "$queries queries, all with data"
 
 step "mockserve-load dashboard: the dashboard drawn from that Prometheus, rendered in headless Chromium"
 timeout -k 10 120 dotnet "$load_dll" dashboard --prometheus "$prom" --dashboard "$dashboard" \
-  --from "$from" --to "$to" --step 2s --require-data --out "$work/dashboard"
+  --from "$from" --to "$to" --step 2s --scrape-interval 1s --require-data --out "$work/dashboard"
 (cd "$root/loadtests/report-render" && npm ci --ignore-scripts --no-audit --no-fund >/dev/null)
 panels=$(jq '[.. | objects | select(has("targets") and (.targets | type == "array"))] | length' "$dashboard")
 node "$root/loadtests/report-render/render.mjs" "$work/dashboard/dashboard.html" --min-charts "$panels" \
   || fail "dashboard.html did not render cleanly"
+
+if [ -n "${OBS_OUT:-}" ]; then mkdir -p "$OBS_OUT" && cp -r "$work/dashboard/." "$OBS_OUT/"; fi
 
 wait "$load_pid" || fail "mockserve-load exited with status $? (see above)"
 echo "observability passed in $((SECONDS - started)) s"

@@ -47,6 +47,7 @@ public static class LoadCli
     {
         var progress = MonitorFlags.ProgressOption();
         var metricsPort = MonitorFlags.MetricsPortOption();
+        var metricsHost = MonitorFlags.MetricsHostOption();
         var targetMetrics = new Option<string?>("--target-metrics") { Description = "The server's Prometheus metrics to chart, e.g. http://127.0.0.1:9464/metrics, or none; default: the port the target's GetServerInfo reports." };
         var config = new Option<string?>("--config") { Description = "A scenario file (YAML or JSON): the run's settings and several scenarios run together; flags override it." };
         var boolFlags = new List<(string Key, Option<bool> Yes, Option<bool> No)>
@@ -81,7 +82,7 @@ public static class LoadCli
             ("max-in-flight", "Cap on each scenario's requests in flight."),
             ("overflow", "A request due at the cap: queue (waits, timed) or drop (counted)."),
         }.Select(f => (f.Key, Option: new Option<string?>("--" + f.Key) { Description = f.Description })).ToList();
-        var command = new Command("run", "Run scenarios and report what their users lived through.") { config, progress, metricsPort, targetMetrics };
+        var command = new Command("run", "Run scenarios and report what their users lived through.") { config, progress, metricsPort, metricsHost, targetMetrics };
         foreach (var (_, option) in textFlags)
         {
             command.Add(option);
@@ -128,7 +129,7 @@ public static class LoadCli
                 problems.AddRange(problems.Count == 0 ? built : built.Where(p => p.StartsWith("--scenario:", StringComparison.Ordinal) || p.Contains(".builtin:", StringComparison.Ordinal)));
             }
 
-            MonitorFlags.Check(result.GetValue(progress)!, result.GetValue(metricsPort), problems);
+            MonitorFlags.Check(result.GetValue(progress)!, result.GetValue(metricsPort), result.GetValue(metricsHost)!, problems);
 
             if (result.GetValue(targetMetrics) is { } metricsText && !ServerMetricsEndpoint.TryParseFlag(metricsText, out _, out string? metricsError))
             {
@@ -168,7 +169,7 @@ public static class LoadCli
             await output.WriteLineAsync($"{string.Join(", ", scenarios.Select(s => s.Name))} against {address} for {during.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s");
             await output.WriteLineAsync(TargetClock.Describe(scale));
             var clientMetrics = Prometheus.Metrics.NewCustomRegistry();
-            await using var metricsServer = MonitorFlags.StartMetrics(result.GetValue(metricsPort), clientMetrics, error);
+            await using var metricsServer = MonitorFlags.StartMetrics(result.GetValue(metricsPort), clientMetrics, error, result.GetValue(metricsHost)!);
             if (metricsServer is not null)
             {
                 await output.WriteLineAsync($"client metrics at {metricsServer.Address}");

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Net;
 
 using MockServe.LoadTests.Live;
 using MockServe.LoadTests.Running;
@@ -10,7 +11,7 @@ using Spectre.Console;
 
 namespace MockServe.LoadTests.Cli;
 
-/// <summary><c>--progress</c> and <c>--metrics-port</c> of <c>run</c>: which monitors watch the run.</summary>
+/// <summary><c>--progress</c>, <c>--metrics-port</c> and <c>--metrics-host</c> of <c>run</c>: which monitors watch the run.</summary>
 internal static class MonitorFlags
 {
     private const string Auto = "auto";
@@ -27,12 +28,19 @@ internal static class MonitorFlags
 
     public static Option<int> MetricsPortOption() => new("--metrics-port")
     {
-        Description = "Serve the driver's own metrics (mockserve_client_*) at http://127.0.0.1:PORT/metrics during the run; 0 turns them off.",
+        Description = "Serve the driver's own metrics (mockserve_client_*) at http://HOST:PORT/metrics during the run; 0 turns them off.",
         DefaultValueFactory = _ => ClientMetricsServer.DefaultPort,
     };
 
+    public static Option<string> MetricsHostOption() => new("--metrics-host")
+    {
+        Description = "IP address the driver's metrics listen on: 127.0.0.1 (loopback, the default) or 0.0.0.0 where Prometheus scrapes from another host or container.",
+        HelpName = "IP",
+        DefaultValueFactory = _ => ClientMetricsServer.DefaultHost,
+    };
+
     /// <summary>Adds a problem for each flag out of its range, named as the user typed it.</summary>
-    public static void Check(string progress, int metricsPort, List<string> problems)
+    public static void Check(string progress, int metricsPort, string metricsHost, List<string> problems)
     {
         if (progress is not (Auto or Plain or Live or None))
         {
@@ -43,13 +51,18 @@ internal static class MonitorFlags
         {
             problems.Add($"--metrics-port is \"{metricsPort}\": must be 0 (off) or 1 to 65535");
         }
+
+        if (!IPAddress.TryParse(metricsHost, out _))
+        {
+            problems.Add($"--metrics-host is \"{metricsHost}\": expected an IP address such as 127.0.0.1 or 0.0.0.0");
+        }
     }
 
     /// <summary>
     /// Serves <paramref name="registry"/> on <paramref name="port"/>; null when 0, or when the port is taken: the run goes
     /// on without its metrics rather than fail over a monitor (several runs on one machine all default to one port).
     /// </summary>
-    public static ClientMetricsServer? StartMetrics(int port, CollectorRegistry registry, TextWriter error)
+    public static ClientMetricsServer? StartMetrics(int port, CollectorRegistry registry, TextWriter error, string host = ClientMetricsServer.DefaultHost)
     {
         if (port == 0)
         {
@@ -58,11 +71,11 @@ internal static class MonitorFlags
 
         try
         {
-            return ClientMetricsServer.Start(port, registry);
+            return ClientMetricsServer.Start(IPAddress.Parse(host), port, registry);
         }
         catch (IOException ex)
         {
-            error.WriteLine($"warning: --metrics-port: cannot listen on 127.0.0.1:{port} ({ex.Message}); client metrics are off for this run");
+            error.WriteLine($"warning: --metrics-port: cannot listen on {host}:{port} ({ex.Message}); client metrics are off for this run");
             return null;
         }
     }

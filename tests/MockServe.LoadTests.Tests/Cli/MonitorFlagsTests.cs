@@ -78,4 +78,49 @@ public class MonitorFlagsTests
         Assert.Null(MonitorFlags.StartMetrics(0, Metrics.NewCustomRegistry(), error));
         Assert.Equal("", error.ToString());
     }
+
+    [Fact]
+    public void Run_MetricsHostNotAnIpAddress_ExitTwoNamingTheFlag()
+    {
+        var error = new StringWriter();
+
+        int exit = LoadCli.Run(["run", "--scenario", "burst", "--metrics-host", "prometheus"], new StringWriter(), error);
+
+        Assert.Equal(2, exit);
+        Assert.Contains("error: --metrics-host is \"prometheus\": expected an IP address such as 127.0.0.1 or 0.0.0.0", error.ToString(), StringComparison.Ordinal);
+    }
+
+    // 127.0.0.2 is this machine too (all of 127.0.0.0/8 is loopback on Linux), but a socket bound to 127.0.0.1 does not
+    // answer there: it tells "every interface" from "loopback only" without leaving the machine.
+    [Fact]
+    public async Task StartMetrics_AnyAddress_AnswersOnAnAddressOtherThan127001()
+    {
+        int port = FreePort();
+
+        await using var server = MonitorFlags.StartMetrics(port, Metrics.NewCustomRegistry(), new StringWriter(), "0.0.0.0");
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        using var response = await http.GetAsync(new Uri($"http://127.0.0.2:{port}/metrics"));
+
+        Assert.Equal($"http://0.0.0.0:{port}/metrics", server!.Address.ToString());
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task StartMetrics_DefaultHost_RefusesOtherAddresses()
+    {
+        int port = FreePort();
+
+        await using var server = MonitorFlags.StartMetrics(port, Metrics.NewCustomRegistry(), new StringWriter());
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+
+        Assert.Equal($"http://127.0.0.1:{port}/metrics", server!.Address.ToString());
+        await Assert.ThrowsAsync<HttpRequestException>(() => http.GetAsync(new Uri($"http://127.0.0.2:{port}/metrics")));
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
 }

@@ -22,7 +22,18 @@ public static class ChatUsers
         public Conversation Conversation { get; } = conversation;
 
         public TimeSpan ThinkTime { get; set; }
+
+        /// <summary>Turns failed in a row: each doubles the pause before the user tries again.</summary>
+        public int Failures { get; set; }
     }
+
+    /// <summary>
+    /// The pause after the n-th failed turn in a row, at least: 1 s, doubling up to a minute (run-clock time). Without
+    /// it a closed user facing a server that refuses at once (or no server at all) retried in a tight loop, tens of
+    /// thousands of calls a second, pinning the driver's CPU.
+    /// </summary>
+    internal static TimeSpan RetryPause(int failures) =>
+        failures <= 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Min(60, Math.Pow(2, Math.Min(failures, 16) - 1)));
 
     /// <summary>No turn outlives this, whatever the server does.</summary>
     private static readonly TimeSpan TurnDeadline = TimeSpan.FromMinutes(30);
@@ -41,7 +52,7 @@ public static class ChatUsers
                 TimeSpan? due = null;
                 while (true)
                 {
-                    var outcome = await TurnAsync(context, conversation, due);
+                    var (outcome, _) = await TurnAsync(context, conversation, due);
                     if (outcome.SessionEnded)
                     {
                         break;
@@ -73,7 +84,9 @@ public static class ChatUsers
                 }
 
                 // The think began as the invocation started: the turn is due when it ends.
-                user.ThinkTime = (await TurnAsync(context, user.Conversation, thought ? context.Invocation.ActualStart + user.ThinkTime : null)).ThinkTime;
+                var (outcome, ok) = await TurnAsync(context, user.Conversation, thought ? context.Invocation.ActualStart + user.ThinkTime : null);
+                user.Failures = ok ? 0 : user.Failures + 1;
+                user.ThinkTime = outcome.ThinkTime > RetryPause(user.Failures) ? outcome.ThinkTime : RetryPause(user.Failures);
             }
 
             return Response.Recorded;
@@ -88,7 +101,7 @@ public static class ChatUsers
 
         // due: when a turn after a think was meant to go (a late wake-up counts as lateness); null for a turn that starts
         // the invocation, whose intended start is the load simulation's.
-        async Task<TurnOutcome> TurnAsync(ScenarioContext context, Conversation conversation, TimeSpan? due)
+        async Task<(TurnOutcome Outcome, bool Ok)> TurnAsync(ScenarioContext context, Conversation conversation, TimeSpan? due)
         {
             var turn = conversation.Next();
             var sentAt = context.Now();
@@ -103,7 +116,7 @@ public static class ChatUsers
                 await CloseAsync(outcome.SessionId, context.CancellationToken);
             }
 
-            return outcome;
+            return (outcome, call.Ok);
         }
 
         // Thinks until due on the run's clock; false when the plan ends first, so no turn starts after the load's end.
@@ -132,9 +145,10 @@ public static class ChatUsers
             {
                 await client.CloseSessionAsync(new CloseSessionRequest { SessionId = session }, headers, cancellationToken: ct);
             }
-            catch (RpcException ex) when (ex.StatusCode is StatusCode.NotFound or StatusCode.Cancelled)
+            catch (RpcException)
             {
-                // Never opened (the first turn failed) or already gone: nothing to free.
+                // Best effort: never opened (the first turn failed), already gone, or the server unreachable; the session's
+                // TTL frees what a failed close leaves, and the turn's own failure is already recorded (once).
             }
         }
     }

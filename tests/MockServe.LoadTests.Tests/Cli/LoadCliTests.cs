@@ -6,6 +6,37 @@ namespace MockServe.LoadTests.Tests.Cli;
 public class LoadCliTests
 {
     [Fact]
+    public void Run_TargetThatRefusesEveryCall_UsersBackOffInsteadOfSpinning()
+    {
+        // Nothing listens on port 9: every turn fails at once. Each user pauses 1 s, then 2 s before its retries, so in
+        // 3 s two users make at most 3 calls each, where they once made tens of thousands.
+        using var folder = new TempDirectory();
+        var output = new StringWriter();
+
+        int exit = LoadCli.Run(
+            ["run", "--scenario", "long-context-chat", "--target", "http://127.0.0.1:9", "--target-metrics", "none", "--users", "2",
+             "--duration", "3s", "--think-time", "none", "--metrics-port", "0", "--progress", "none", "--report-dir", folder.Path],
+            output, new StringWriter());
+
+        Assert.Equal(0, exit);
+        var lines = File.ReadAllLines(Path.Combine(folder.Path, "requests.jsonl"));
+        Assert.InRange(lines.Length, 2, 6);
+        Assert.All(lines, l => Assert.Contains("\"status\":\"UNAVAILABLE\"", l, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData(0, 0)]
+    [InlineData(1, 1)]
+    [InlineData(2, 2)]
+    [InlineData(3, 4)]
+    [InlineData(7, 60)]
+    [InlineData(100, 60)]
+    public void RetryPause_FailuresInARow_OneSecondDoublingToAMinute(int failures, double seconds)
+    {
+        Assert.Equal(TimeSpan.FromSeconds(seconds), MockServe.LoadTests.Llm.ChatUsers.RetryPause(failures));
+    }
+
+    [Fact]
     public void Run_BadFlags_ExitTwoNamingEachFlagBeforeAnyLoad()
     {
         var output = new StringWriter();

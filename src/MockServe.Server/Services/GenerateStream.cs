@@ -31,6 +31,8 @@ internal sealed class GenerateStream(
     bool logRequests,
     ILogger logger)
 {
+    private static readonly TimeSpan CallEndWait = TimeSpan.FromSeconds(1);
+
     private long _sent;
 
     /// <param name="writer">The response stream.</param>
@@ -62,7 +64,9 @@ internal sealed class GenerateStream(
     /// One write. grpc-dotnet completes the response itself when the call ends under the handler (its deadline, the
     /// client's reset), and may do so before the call's token reads cancelled: a write then throws
     /// InvalidOperationException ("Writing is not allowed after writer was completed"), which would be logged with its
-    /// stack trace as the handler's error. This code never completes the writer, so that exception means the call is over.
+    /// stack trace as the handler's error. This code never completes the writer, so that exception means the call is over:
+    /// it waits (a second at most) for grpc-dotnet to finish ending the call and cancel its token, so the handler ends
+    /// as it does when the token was already cancelled, without racing grpc-dotnet's own ending of the call.
     /// </summary>
     private async Task WriteAsync(IServerStreamWriter<GenerateResponse> writer, GenerateResponse message, CancellationToken ct, bool cancelRequest)
     {
@@ -75,6 +79,15 @@ internal sealed class GenerateStream(
             if (cancelRequest)
             {
                 handle.Cancel();
+            }
+
+            try
+            {
+                await Task.Delay(CallEndWait, time, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                // The call's token caught up with its completed response.
             }
 
             throw new RpcException(new Status(StatusCode.Cancelled, $"request {requestId}: the call ended after {_sent} tokens"));

@@ -163,7 +163,6 @@ public class TritonServiceTests
     }
 
     [Theory]
-    [InlineData("ModelInfer")]
     [InlineData("ModelStatistics")]
     [InlineData("ModelStreamInfer")]
     public async Task DeclaredRpc_NotYetServed_UnimplementedNamingIt(string rpc)
@@ -175,9 +174,6 @@ public class TritonServiceTests
         {
             switch (rpc)
             {
-                case "ModelInfer":
-                    await client.ModelInferAsync(new ModelInferRequest { ModelName = DefaultModel });
-                    break;
                 case "ModelStatistics":
                     await client.ModelStatisticsAsync(new ModelStatisticsRequest());
                     break;

@@ -9,11 +9,11 @@ namespace MockServe.Server.Services.Triton;
 /// <summary>
 /// inference.GRPCInferenceService (KServe v2 with Triton's extensions) beside mockserve.v1 on the same port, so
 /// Triton's clients find a server, a ready decoupled model and its configuration. This increment answers the
-/// health, metadata, configuration and repository rpcs; inference and statistics answer UNIMPLEMENTED until the
-/// increments that bring them.
+/// health, metadata, configuration and repository rpcs and unary ModelInfer; streaming inference and statistics
+/// answer UNIMPLEMENTED until the increments that bring them.
 /// </summary>
 [BindServiceMethod(typeof(TritonGrpcService), nameof(BindService))]
-internal sealed class TritonGrpcService(EngineHost host, TritonModel model) : GRPCInferenceService.GRPCInferenceServiceBase
+internal sealed class TritonGrpcService(EngineHost host, TritonModel model, IServiceProvider services) : GRPCInferenceService.GRPCInferenceServiceBase
 {
     /// <summary>The server's name in ServerMetadata.</summary>
     public const string ServerName = "mockserve";
@@ -65,8 +65,26 @@ internal sealed class TritonGrpcService(EngineHost host, TritonModel model) : GR
         return Task.FromResult(response);
     }
 
-    public override Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context) =>
-        throw NotYet("ModelInfer");
+    /// <summary>
+    /// The whole generation in one response, sent when its last token is due: the request runs as a mockserve.v1
+    /// Generate call (its validation, failure injection, metrics and drain), whose chunks are gathered here.
+    /// </summary>
+    public override async Task<ModelInferResponse> ModelInfer(ModelInferRequest request, ServerCallContext context)
+    {
+        Find(request.ModelName, request.ModelVersion);
+        var (generate, excludeInput) = TritonInputs.Read(request);
+        var gathered = new GatheringWriter();
+        await ActivatorUtilities.CreateInstance<InferenceGrpcService>(services).Generate(generate, gathered, context);
+        string text = excludeInput ? gathered.Text.ToString() : generate.Text + gathered.Text;
+        return new ModelInferResponse
+        {
+            ModelName = model.Name,
+            ModelVersion = TritonModel.Version,
+            Id = request.Id,
+            Outputs = { new ModelInferResponse.Types.InferOutputTensor { Name = "text_output", Datatype = "BYTES", Shape = { 1 } } },
+            RawOutputContents = { TritonInputs.Encode(text) },
+        };
+    }
 
     public override Task ModelStreamInfer(
         IAsyncStreamReader<ModelInferRequest> requestStream, IServerStreamWriter<ModelStreamInferResponse> responseStream, ServerCallContext context) =>
@@ -74,6 +92,27 @@ internal sealed class TritonGrpcService(EngineHost host, TritonModel model) : GR
 
     public override Task<ModelStatisticsResponse> ModelStatistics(ModelStatisticsRequest request, ServerCallContext context) =>
         throw NotYet("ModelStatistics");
+
+    /// <summary>Gathers a Generate stream's text; Generate writes from one task at a time.</summary>
+    private sealed class GatheringWriter : IServerStreamWriter<Contracts.V1.GenerateResponse>
+    {
+        public System.Text.StringBuilder Text { get; } = new();
+
+        public WriteOptions? WriteOptions { get; set; }
+
+        public Task WriteAsync(Contracts.V1.GenerateResponse message) => WriteAsync(message, CancellationToken.None);
+
+        // The interface's default for this overload refuses a token that can be cancelled; the stream passes the call's.
+        public Task WriteAsync(Contracts.V1.GenerateResponse message, CancellationToken cancellationToken)
+        {
+            if (message.EventCase == Contracts.V1.GenerateResponse.EventOneofCase.Chunk)
+            {
+                Text.Append(message.Chunk.Text);
+            }
+
+            return Task.CompletedTask;
+        }
+    }
 
     /// <summary>Ready as the gRPC health service reports it: not while the server warms up or drains.</summary>
     private bool IsReady => host.IsReady && !host.IsDraining;

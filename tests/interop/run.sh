@@ -69,7 +69,7 @@ echo "lint clean"
 step "reflection lists the services (v1 and v1alpha)"
 for protocol in grpc-v1 grpc-v1alpha; do
   services="$(bufcurl --reflect-protocol "$protocol" --list-services "$url")"
-  for want in mockserve.v1.InferenceService grpc.health.v1.Health; do
+  for want in mockserve.v1.InferenceService inference.GRPCInferenceService grpc.health.v1.Health; do
     grep -qx "$want" <<<"$services" || fail "$protocol reflection does not list $want; it lists: $(tr '\n' ' ' <<<"$services")"
   done
   echo "$protocol: $(tr '\n' ' ' <<<"$services")"
@@ -115,6 +115,20 @@ jscheck '
   check(info.gpu?.id, "gpu.id is empty");
   check(Number(info.capacity?.kvCapacityTokens) > 0, `capacity.kvCapacityTokens ${info.capacity?.kvCapacityTokens}, expected > 0`);
   console.log(`${info.model.id} on ${info.tensorParallel ?? 1} x ${info.gpu.id}, ${info.capacity.kvCapacityTokens} KV tokens, time scale ${info.timeScale}, version ${info.version}`);' <<<"$out"
+
+step "Triton / KServe v2: the model is ready and its config, read through reflection, is decoupled"
+model="$(bufcurl -d '{}' "$url/inference.GRPCInferenceService/RepositoryIndex")"
+model="$(jscheck '
+  check(docs.length === 1 && docs[0].models?.length === 1, "RepositoryIndex does not list one model");
+  console.log(docs[0].models[0].name);' <<<"$model")"
+out="$(bufcurl -d "{\"name\":\"$model\"}" "$url/inference.GRPCInferenceService/ModelReady")"
+jscheck 'check(docs.length === 1 && docs[0].ready === true, "ModelReady is not true");' <<<"$out"
+out="$(bufcurl -d "{\"name\":\"$model\"}" "$url/inference.GRPCInferenceService/ModelConfig")"
+jscheck '
+  const config = docs[0]?.config;
+  check(config?.modelTransactionPolicy?.decoupled === true, "ModelConfig is not decoupled");
+  check(config.backend === "vllm", `backend ${config.backend}, expected vllm`);
+  console.log(`${config.name}: backend ${config.backend}, decoupled, inputs ${config.input.map((i) => i.name).join(" ")}`);' <<<"$out"
 
 step "grpc-js client: Generate contract, session reuse, INVALID_ARGUMENT"
 node "$here/client.mjs" "$address" || fail "client.mjs failed"

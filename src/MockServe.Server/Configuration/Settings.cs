@@ -40,6 +40,8 @@ public static class Settings
         .Add(o => o.ReferenceContextTokens, "--reference-context", SettingKind.Tokens, "TOKENS",
             "Context length behind mockserve_max_concurrent_users and GetServerInfo's capacity.")
         .Add(o => o.VllmMetrics, "--vllm-metrics", SettingKind.Switch, "", "Also export vLLM's metric names (vllm:...).")
+        .Add(o => o.TritonModelName, "--triton-model-name", SettingKind.Text, "NAME",
+            "The model's name on the Triton / KServe v2 gRPC service; empty for the model profile's id.")
         .Add(o => o.LogRequests, "--log-requests", SettingKind.Switch, "", "Log one line per finished request with its timing breakdown.")
         .Add(o => o.Warmup, "--no-warmup", SettingKind.InverseSwitch, "",
             "Report ready at once, without calling the server first: the first requests then reach clients tens of ms late.")

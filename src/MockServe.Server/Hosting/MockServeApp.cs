@@ -16,6 +16,7 @@ using MockServe.Server.Metrics;
 using MockServe.Server.Protocol;
 using MockServe.Server.Security;
 using MockServe.Server.Services;
+using MockServe.Server.Services.Triton;
 using MockServe.Server.Text;
 
 using Prometheus;
@@ -125,6 +126,7 @@ public static class MockServeApp
         }));
         app.UseMiddleware<GrpcCallGuard>(server.MaxReceiveMessageBytes, app.Services.GetRequiredService<EngineHost>().Time);
         app.MapGrpcService<InferenceGrpcService>();
+        app.MapGrpcService<TritonGrpcService>();
         app.MapGrpcReflectionService();
         app.MapGrpcHealthChecksService();
         app.Lifetime.ApplicationStarted.Register(() =>
@@ -178,6 +180,11 @@ public static class MockServeApp
         services.AddSingleton(sp => new FailureInjector(
             sp.GetRequiredService<IOptions<FailureInjectionOptions>>().Value,
             sp.GetRequiredService<IOptions<ServerOptions>>().Value.Seed));
+        services.AddSingleton(sp =>
+        {
+            string name = sp.GetRequiredService<IOptions<ServerOptions>>().Value.TritonModelName;
+            return new TritonModel(name.Length > 0 ? name : sp.GetRequiredService<Deployment>().Model.Id);
+        });
         services.AddHostedService<DrainService>();
         services.AddHostedService<WarmupService>();
     }

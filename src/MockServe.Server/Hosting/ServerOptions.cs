@@ -71,6 +71,12 @@ public sealed class ServerOptions
     public bool VllmMetrics { get; set; }
 
     /// <summary>
+    /// The model's name on the Triton / KServe v2 service (inference.GRPCInferenceService); empty for the model
+    /// profile's id. Triton clients name the model in every call, so this is what they must be given.
+    /// </summary>
+    public string TritonModelName { get; set; } = "";
+
+    /// <summary>
     /// Log one line per finished request with its timing breakdown. Off by default, as vLLM's request log is: under
     /// load the console costs more than a tenth of the server's CPU.
     /// </summary>

@@ -17,22 +17,7 @@ public class TraceReplayTests
 
     private TimeSpan Now() => _clock.GetUtcNow() - _start;
 
-    private Task Sleep(TimeSpan span, CancellationToken ct)
-    {
-        var done = new TaskCompletionSource();
-        var timer = _clock.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), done, span, Timeout.InfiniteTimeSpan);
-        var registration = ct.Register(() => done.TrySetCanceled(ct));
-        return done.Task.ContinueWith(
-            t =>
-            {
-                timer.Dispose();
-                registration.Dispose();
-                return t;
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default).Unwrap();
-    }
+    private Task Sleep(TimeSpan span, CancellationToken ct) => _clock.Sleep(span, ct);
 
     /// <summary>Each request records when it was sent, and takes <paramref name="serviceTime"/> of its line.</summary>
     private Func<TraceRequest, TimeSpan, Task> Send(Func<int, TimeSpan> serviceTime) => (record, intended) =>
@@ -56,23 +41,7 @@ public class TraceReplayTests
         }
     }
 
-    private void Tick(TimeSpan span)
-    {
-        var context = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(null);
-        try
-        {
-            var end = _clock.GetUtcNow() + span;
-            while (_clock.GetUtcNow() < end)
-            {
-                _clock.Advance(TimeSpan.FromMilliseconds(1));
-            }
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(context);
-        }
-    }
+    private void Tick(TimeSpan span) => _clock.Tick(span);
 
     private static TimeSpan S(double seconds) => TimeSpan.FromSeconds(seconds);
 

@@ -22,42 +22,9 @@ public class LoadDriverTests
     private LoadDriver Driver(LoadSimulation[] chain, int maxInFlight = int.MaxValue, OverflowPolicy overflow = OverflowPolicy.Queue, TimeSpan? grace = null) =>
         new(LoadPlan.Create(chain), new DriverOptions { MaxInFlight = maxInFlight, Overflow = overflow, Grace = grace ?? TimeSpan.FromSeconds(30), StartInline = true }, _clock);
 
-    /// <summary>Advances the fake clock by <paramref name="span"/>, a millisecond at a time, with no synchronisation context.</summary>
-    private void Tick(TimeSpan span)
-    {
-        var context = SynchronizationContext.Current;
-        SynchronizationContext.SetSynchronizationContext(null);
-        try
-        {
-            var end = _clock.GetUtcNow() + span;
-            while (_clock.GetUtcNow() < end)
-            {
-                _clock.Advance(TimeSpan.FromMilliseconds(1));
-            }
-        }
-        finally
-        {
-            SynchronizationContext.SetSynchronizationContext(context);
-        }
-    }
+    private void Tick(TimeSpan span) => _clock.Tick(span);
 
-    /// <summary>A delay on the fake clock whose completion runs inside the clock's advance.</summary>
-    private Task Sleep(TimeSpan span, CancellationToken ct)
-    {
-        var done = new TaskCompletionSource();
-        var timer = _clock.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), done, span, Timeout.InfiniteTimeSpan);
-        var registration = ct.Register(() => done.TrySetCanceled(ct));
-        return done.Task.ContinueWith(
-            t =>
-            {
-                timer.Dispose();
-                registration.Dispose();
-                return t;
-            },
-            CancellationToken.None,
-            TaskContinuationOptions.ExecuteSynchronously,
-            TaskScheduler.Default).Unwrap();
-    }
+    private Task Sleep(TimeSpan span, CancellationToken ct) => _clock.Sleep(span, ct);
 
     /// <summary>A scenario that takes <paramref name="serviceTime"/> on the fake clock.</summary>
     private Func<Invocation, CancellationToken, Task> Takes(TimeSpan serviceTime) => (invocation, ct) =>

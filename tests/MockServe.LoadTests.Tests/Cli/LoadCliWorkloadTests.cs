@@ -29,8 +29,10 @@ public class LoadCliWorkloadTests
 
         var (exit, _, error) = Run(
             "run", "--scenario", "long-context-chat", "--context", "fixed:1000", "--output", "fixed:5", "--turns", "fixed:2", "--think-time", "fixed:100ms",
-            "--duration", "2s", "--users", "1", "--time-scale", "0.01", "--report-dir", reports.Path);
+            "--duration", "60s", "--users", "1", "--time-scale", "0.01", "--report-dir", reports.Path);
 
+        // 60 model seconds (0.6 s of wall time at 0.01; durations are model time): many two-turn conversations of about a
+        // model second a turn.
         Assert.True(exit == 0, error);
         var rows = Requests(reports.Path);
         Assert.NotEmpty(rows);
@@ -50,7 +52,7 @@ public class LoadCliWorkloadTests
 
         var (exit, _, error) = Run(
             "run", "--scenario", "burst", "--context", "fixed:100", "--output", "fixed:200", "--no-ignore-eos", "--rate", "20",
-            "--duration", "1s", "--time-scale", "0.01", "--report-dir", reports.Path);
+            "--duration", "10s", "--time-scale", "0.01", "--report-dir", reports.Path);
 
         Assert.True(exit == 0, error);
         var rows = Requests(reports.Path).Where(r => r.GetProperty("ok").GetBoolean()).ToList();

@@ -6,7 +6,6 @@ using Grpc.Net.Client;
 using MockServe.Contracts.V1;
 using MockServe.LoadTests.Config;
 using MockServe.LoadTests.Dashboards;
-using MockServe.LoadTests.Live;
 using MockServe.LoadTests.Measurement;
 using MockServe.LoadTests.Running;
 using MockServe.LoadTests.Scenarios;

@@ -29,10 +29,10 @@ public class LoadCliWorkloadTests
 
         var (exit, _, error) = Run(
             "run", "--scenario", "long-context-chat", "--context", "fixed:1000", "--output", "fixed:5", "--turns", "fixed:2", "--think-time", "fixed:100ms",
-            "--duration", "60s", "--users", "1", "--time-scale", "0.01", "--report-dir", reports.Path);
+            "--duration", "300s", "--users", "1", "--time-scale", "0.01", "--report-dir", reports.Path);
 
-        // 60 model seconds (0.6 s of wall time at 0.01; durations are model time): many two-turn conversations of about a
-        // model second a turn.
+        // 300 model seconds (3 s of wall time at 0.01; durations are model time): many two-turn conversations of about a
+        // model second a turn, after a first call that may take a wall second to connect and compile (100 model seconds).
         Assert.True(exit == 0, error);
         var rows = Requests(reports.Path);
         Assert.NotEmpty(rows);
@@ -51,9 +51,11 @@ public class LoadCliWorkloadTests
         using var reports = new TempDirectory();
 
         var (exit, _, error) = Run(
-            "run", "--scenario", "burst", "--context", "fixed:100", "--output", "fixed:200", "--no-ignore-eos", "--rate", "20",
-            "--duration", "10s", "--time-scale", "0.01", "--report-dir", reports.Path);
+            "run", "--scenario", "burst", "--context", "fixed:100", "--output", "fixed:200", "--no-ignore-eos", "--rate", "0.2",
+            "--duration", "300s", "--time-scale", "0.01", "--report-dir", reports.Path);
 
+        // 300 model seconds, 3 s of wall time: about 110 arrivals, most of them long after the first call's wall second
+        // of connecting and compiling.
         Assert.True(exit == 0, error);
         var rows = Requests(reports.Path).Where(r => r.GetProperty("ok").GetBoolean()).ToList();
         Assert.NotEmpty(rows);

@@ -32,7 +32,7 @@ public static class TraceReplay
         {
             var turns = new Dictionary<string, int>(StringComparer.Ordinal);
             await ReplayAsync(
-                trace.Requests, limit, context.Now, context.Invocation.IntendedStart, (wait, ct) => Task.Delay(wait, context.Time, ct), SendAsync, context.CancellationToken);
+                trace.Requests, limit, context.Now, context.Invocation.IntendedStart, context.DelayUntilAsync, SendAsync, context.CancellationToken);
             return Response.Recorded;
 
             async Task SendAsync(TraceRequest record, TimeSpan intended)
@@ -70,12 +70,13 @@ public static class TraceReplay
 
     /// <summary>
     /// Starts <paramref name="send"/> for each record at <paramref name="origin"/> + its offset (on <paramref name="now"/>),
-    /// a session's records one after another, and waits for every one; <paramref name="delay"/> waits on the run's clock. <paramref name="send"/> is given the record and
+    /// a session's records one after another, and waits for every one; <paramref name="delayUntil"/> waits until a moment
+    /// on the run's clock, never ending early (<see cref="Scenarios.ScenarioContext.DelayUntilAsync"/>). <paramref name="send"/> is given the record and
     /// its intended start: its due time, or the end of its session's previous request when that came later.
     /// </summary>
     internal static async Task ReplayAsync(
         IReadOnlyList<TraceRequest> records, TimeSpan limit, Func<TimeSpan> now, TimeSpan origin,
-        Func<TimeSpan, CancellationToken, Task> delay, Func<TraceRequest, TimeSpan, Task> send, CancellationToken ct)
+        Func<TimeSpan, CancellationToken, Task> delayUntil, Func<TraceRequest, TimeSpan, Task> send, CancellationToken ct)
     {
         // Each session's last request, which ends at the moment it returns.
         var sessions = new Dictionary<string, Task<TimeSpan>>(StringComparer.Ordinal);
@@ -90,12 +91,7 @@ public static class TraceReplay
                 }
 
                 var due = origin + record.Offset;
-                // Timers keep whole milliseconds and may fire a little early on the clock that reads now: wait again
-                // for what is left, so no record starts before its time.
-                for (var wait = due - now(); wait > TimeSpan.Zero; wait = due - now())
-                {
-                    await delay(TimeSpan.FromMilliseconds(Math.Ceiling(wait.TotalMilliseconds)), ct);
-                }
+                await delayUntil(due, ct);
 
                 var started = RunAsync(record.SessionId.Length > 0 ? sessions.GetValueOrDefault(record.SessionId) : null, record, due);
                 if (record.SessionId.Length > 0)

@@ -19,6 +19,8 @@ public class TraceReplayTests
 
     private Task Sleep(TimeSpan span, CancellationToken ct) => _clock.Sleep(span, ct);
 
+    private Task SleepUntil(TimeSpan due, CancellationToken ct) => due > Now() ? Sleep(due - Now(), ct) : Task.CompletedTask;
+
     /// <summary>Each request records when it was sent, and takes <paramref name="serviceTime"/> of its line.</summary>
     private Func<TraceRequest, TimeSpan, Task> Send(Func<int, TimeSpan> serviceTime) => (record, intended) =>
     {
@@ -33,7 +35,7 @@ public class TraceReplayTests
         SynchronizationContext.SetSynchronizationContext(null);
         try
         {
-            return TraceReplay.ReplayAsync(trace.Requests, limit, Now, TimeSpan.Zero, Sleep, Send(serviceTime), CancellationToken.None);
+            return TraceReplay.ReplayAsync(trace.Requests, limit, Now, TimeSpan.Zero, SleepUntil, Send(serviceTime), CancellationToken.None);
         }
         finally
         {

@@ -142,6 +142,10 @@ internal sealed class GenerateStream(
                 chunkText.Clear();
                 stops.Sent(chunk.Text);
                 chunk.CompletionTokens = _sent;
+                // The engine ends a turn in the step of its target token, so a result may not be read yet; an injected
+                // abort ends it without a last chunk.
+                chunk.Last = !(failNow && failure == FailureKinds.Abort)
+                    && (stopped || _sent >= target || result is { FinishReason: not Core.Engine.FinishReason.Cancelled });
                 lane.Metrics.ObserveStreamLag(lane.Engine.Now - oldest);
                 await WriteAsync(writer, new GenerateResponse { RequestId = requestId, Chunk = chunk }, ct, cancelRequest: true);
             }

@@ -16,6 +16,8 @@ public class GenerateTests
 
         Assert.Equal(40, run.Tokens);
         Assert.Equal(40, run.Chunks[^1].Chunk.CompletionTokens);
+        Assert.True(run.Chunks[^1].Chunk.Last);
+        Assert.DoesNotContain(run.Chunks.SkipLast(1), c => c.Chunk.Last);
         Assert.Equal(FinishReason.Length, run.Complete.FinishReason);
         Assert.Equal(1000, run.Complete.Usage.PromptTokens);
         Assert.Equal(40, run.Complete.Usage.CompletionTokens);
@@ -210,6 +212,7 @@ public class GenerateTests
 
         Assert.InRange(run.Tokens, 10, 50);
         Assert.Equal(run.Tokens == 50 ? FinishReason.Length : FinishReason.Stop, run.Complete.FinishReason);
+        Assert.Equal(run.Chunks.Count - 1, run.Chunks.FindIndex(c => c.Chunk.Last));
     }
 
     [Fact]
@@ -247,6 +250,7 @@ public class GenerateTests
         Assert.Equal(FinishReason.Stop, run.Complete.FinishReason);
         Assert.Equal(" alpha beta ", run.Text);
         Assert.Equal(3, run.Complete.Usage.CompletionTokens);
+        Assert.Equal(run.Chunks.Count - 1, run.Chunks.FindIndex(c => c.Chunk.Last));
         Assert.Equal(0, (await server.Client.GetServerInfoAsync(new GetServerInfoRequest())).Pool.HbmKvBytesUsed);
     }
 }

@@ -36,9 +36,5 @@ public static class GrpcSamples
     }
 
     /// <summary>The proto name of a status code, as reports and metrics spell it: ResourceExhausted is RESOURCE_EXHAUSTED.</summary>
-    public static string StatusName(StatusCode code)
-    {
-        string name = code.ToString();
-        return string.Concat(name.Select((c, i) => i > 0 && char.IsUpper(c) && char.IsLower(name[i - 1]) ? "_" + c : char.ToUpperInvariant(c).ToString()));
-    }
+    public static string StatusName(StatusCode code) => MockServe.Server.Protocol.StatusNames.Of(code);
 }

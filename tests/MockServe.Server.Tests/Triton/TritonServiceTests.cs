@@ -75,7 +75,7 @@ public class TritonServiceTests
     }
 
     [Fact]
-    public async Task ServerMetadata_Always_MockserveWithItsVersionAndModelConfiguration()
+    public async Task ServerMetadata_Always_MockserveWithItsVersionAndExtensions()
     {
         await using var server = await TestServer.StartAsync();
 
@@ -83,11 +83,11 @@ public class TritonServiceTests
 
         Assert.Equal("mockserve", metadata.Name);
         Assert.Equal(typeof(Server.Hosting.MockServeApp).Assembly.GetName().Version!.ToString(3), metadata.Version);
-        Assert.Equal(["model_configuration"], metadata.Extensions);
+        Assert.Equal(["model_configuration", "statistics", "parameters", "sequence"], metadata.Extensions);
     }
 
     [Fact]
-    public async Task ModelMetadata_DefaultName_VllmBackendInputsAndOutputs()
+    public async Task ModelMetadata_DefaultName_VllmAndTensorRtLlmInputsAndTheOutputs()
     {
         await using var server = await TestServer.StartAsync();
 
@@ -95,10 +95,17 @@ public class TritonServiceTests
 
         Assert.Equal(DefaultModel, metadata.Name);
         Assert.Equal(["1"], metadata.Versions);
+        var inputs = metadata.Inputs.Select(t => $"{t.Name} {t.Datatype} [{string.Join(",", t.Shape)}]").ToList();
+        // The vLLM backend's first, then TensorRT-LLM's (a sample of each kind).
+        Assert.Equal(["text_input BYTES [1]", "stream BOOL [1]", "sampling_parameters BYTES [1]", "exclude_input_in_output BOOL [1]"], inputs[..4]);
+        Assert.Contains("return_num_output_tokens BOOL [1]", inputs);
+        Assert.Contains("max_tokens INT32 [1]", inputs);
+        Assert.Contains("stop_words BYTES [-1]", inputs);
+        Assert.Contains("random_seed UINT64 [1]", inputs);
+        Assert.Contains("temperature FP32 [1]", inputs);
         Assert.Equal(
-            ["text_input BYTES [1]", "stream BOOL [1]", "sampling_parameters BYTES [1]", "exclude_input_in_output BOOL [1]"],
-            metadata.Inputs.Select(t => $"{t.Name} {t.Datatype} [{string.Join(",", t.Shape)}]"));
-        Assert.Equal(["text_output BYTES [-1]"], metadata.Outputs.Select(t => $"{t.Name} {t.Datatype} [{string.Join(",", t.Shape)}]"));
+            ["text_output BYTES [-1]", "finish_reason BYTES [-1]", "num_input_tokens UINT32 [1]", "num_output_tokens UINT32 [1]"],
+            metadata.Outputs.Select(t => $"{t.Name} {t.Datatype} [{string.Join(",", t.Shape)}]"));
     }
 
     [Fact]
@@ -112,10 +119,15 @@ public class TritonServiceTests
         Assert.Equal("vllm", config.Backend);
         Assert.Equal(0, config.MaxBatchSize);
         Assert.True(config.ModelTransactionPolicy.Decoupled);
+        var inputs = config.Input.Select(i => $"{i.Name} {i.DataType} [{string.Join(",", i.Dims)}] {(i.Optional ? "optional" : "required")}").ToList();
         Assert.Equal(
             ["text_input TypeString [1] required", "stream TypeBool [1] optional", "sampling_parameters TypeString [1] optional", "exclude_input_in_output TypeBool [1] optional"],
-            config.Input.Select(i => $"{i.Name} {i.DataType} [{string.Join(",", i.Dims)}] {(i.Optional ? "optional" : "required")}"));
-        Assert.Equal(["text_output TypeString [-1]"], config.Output.Select(o => $"{o.Name} {o.DataType} [{string.Join(",", o.Dims)}]"));
+            inputs[..4]);
+        Assert.Contains("max_tokens TypeInt32 [1] optional", inputs);
+        Assert.Single(inputs, i => i.EndsWith("required", StringComparison.Ordinal));
+        Assert.Equal(
+            ["text_output TypeString [-1]", "finish_reason TypeString [-1]", "num_input_tokens TypeUint32 [1]", "num_output_tokens TypeUint32 [1]"],
+            config.Output.Select(o => $"{o.Name} {o.DataType} [{string.Join(",", o.Dims)}]"));
     }
 
     [Fact]
@@ -160,35 +172,6 @@ public class TritonServiceTests
 
         Assert.Equal(StatusCode.NotFound, ex.StatusCode);
         Assert.Equal("model 'yi-34b' has no version '2'; it has version 1", ex.Status.Detail);
-    }
-
-    [Theory]
-    [InlineData("ModelStatistics")]
-    [InlineData("ModelStreamInfer")]
-    public async Task DeclaredRpc_NotYetServed_UnimplementedNamingIt(string rpc)
-    {
-        await using var server = await TestServer.StartAsync();
-        var client = Client(server);
-
-        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
-        {
-            switch (rpc)
-            {
-                case "ModelStatistics":
-                    await client.ModelStatisticsAsync(new ModelStatisticsRequest());
-                    break;
-                default:
-                    using (var call = client.ModelStreamInfer())
-                    {
-                        await call.ResponseStream.MoveNext(CancellationToken.None);
-                    }
-
-                    break;
-            }
-        });
-
-        Assert.Equal(StatusCode.Unimplemented, ex.StatusCode);
-        Assert.StartsWith($"inference.GRPCInferenceService/{rpc} is not implemented by MockServe yet", ex.Status.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

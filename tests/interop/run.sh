@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Interop checks against a running MockServe: buf lints the contract, buf curl talks to the server through
-# reflection only (no local schema), and client.mjs runs the Generate contract with grpc-js.
+# reflection only (no local schema), client.mjs runs the Generate contract with grpc-js, and triton.mjs runs
+# Triton's inference.GRPCInferenceService with grpc-js.
 # Usage: tests/interop/run.sh 127.0.0.1:PORT [127.0.0.1:METRICS_PORT]   (after `npm ci` in tests/interop)
 # With the second address it also reads the Prometheus text the calls above must have moved.
 set -euo pipefail
@@ -129,6 +130,18 @@ jscheck '
   check(config?.modelTransactionPolicy?.decoupled === true, "ModelConfig is not decoupled");
   check(config.backend === "vllm", `backend ${config.backend}, expected vllm`);
   console.log(`${config.name}: backend ${config.backend}, decoupled, inputs ${config.input.map((i) => i.name).join(" ")}`);' <<<"$out"
+
+step "reflection lists GRPCInferenceService's methods"
+# --list-methods takes the base URL and lists every service's methods; keep the Triton ones.
+methods="$(bufcurl --list-methods "$url")"
+for method in ModelInfer ModelStreamInfer ModelStatistics ModelConfig ModelMetadata ServerLive; do
+  grep -qx "inference.GRPCInferenceService/$method" <<<"$methods" \
+    || fail "reflection does not list inference.GRPCInferenceService/$method; it lists: $(tr '\n' ' ' <<<"$methods")"
+done
+echo "ModelInfer ModelStreamInfer ModelStatistics ModelConfig ModelMetadata ServerLive listed"
+
+step "grpc-js Triton client: ModelStreamInfer (decoupled), in-band errors, sessions, statistics, cancel"
+node "$here/triton.mjs" "$address" || fail "triton.mjs failed"
 
 step "grpc-js client: Generate contract, session reuse, INVALID_ARGUMENT"
 node "$here/client.mjs" "$address" || fail "client.mjs failed"

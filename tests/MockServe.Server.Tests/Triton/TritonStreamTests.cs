@@ -279,6 +279,58 @@ public class TritonStreamTests
     }
 
     [Fact]
+    public async Task ModelStreamInfer_InjectedAbort_InBandInternalAfterHalfTheTokensAndKvFreed()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var call = Client(server).ModelStreamInfer(new Metadata { { "x-mockserve-fail", "abort" } }, cancellationToken: timeout.Token);
+        await call.RequestStream.WriteAsync(Request("f-1", "Hello", sampling: "{\"max_tokens\": 20, \"ignore_eos\": true}"), timeout.Token);
+        await call.RequestStream.CompleteAsync();
+
+        var responses = await call.ResponseStream.ReadAllAsync(timeout.Token).ToListAsync(timeout.Token);
+
+        Assert.Equal("INTERNAL: injected failure (abort): the stream broke after 10 tokens", responses[^1].ErrorMessage);
+        Assert.Equal("f-1", responses[^1].InferResponse.Id);
+        Assert.All(responses[..^1], r => Assert.False(IsFinal(r)));
+        Assert.Equal(0, (await server.Client.GetServerInfoAsync(new GetServerInfoRequest())).Pool.HbmKvBytesUsed);
+    }
+
+    [Fact]
+    public async Task ModelStreamInfer_DrainRunsOut_InBandUnavailableThenTheStreamEnds()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var call = Client(server).ModelStreamInfer(cancellationToken: timeout.Token);
+        await call.RequestStream.WriteAsync(Request("d-1", "Hello", sampling: "{\"max_tokens\": 50000, \"ignore_eos\": true}"), timeout.Token);
+        Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
+        Assert.Equal(("d-1", ""), (call.ResponseStream.Current.InferResponse.Id, call.ResponseStream.Current.ErrorMessage));
+
+        _ = server.Host.BeginDrain();
+        await call.RequestStream.WriteAsync(Request("d-2", "Hello"), timeout.Token);
+        Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
+        while (call.ResponseStream.Current.InferResponse.Id == "d-1")
+        {
+            Assert.True(await call.ResponseStream.MoveNext(timeout.Token));
+        }
+
+        var refused = call.ResponseStream.Current;
+        server.Host.EndDrain();
+        var rest = new List<ModelStreamInferResponse>();
+        var ex = await Assert.ThrowsAsync<RpcException>(async () =>
+        {
+            while (await call.ResponseStream.MoveNext(timeout.Token))
+            {
+                rest.Add(call.ResponseStream.Current);
+            }
+        });
+
+        Assert.Equal(("d-2", "UNAVAILABLE: the server is shutting down: no new requests are accepted"), (refused.InferResponse.Id, refused.ErrorMessage));
+        Assert.StartsWith("UNAVAILABLE: server shutting down: its drain ended before request d-1 finished", rest.Single(r => r.ErrorMessage.Length > 0).ErrorMessage, StringComparison.Ordinal);
+        Assert.Equal(StatusCode.Unavailable, ex.StatusCode);
+        Assert.Equal("server shutting down: its drain ended while the stream was open", ex.Status.Detail);
+    }
+
+    [Fact]
     public async Task ModelStreamInfer_SequenceIdOnOneStreamAndAcrossStreams_LaterTurnsFindTheHistoryHot()
     {
         await using var server = await TestServer.StartAsync();

@@ -64,7 +64,7 @@ public class TritonWireTests
     public void ModelInferRequest_WrittenByHand_DecodesEveryField()
     {
         // ModelInferRequest: model_name 1, model_version 2, id 3, parameters 4, inputs 5, outputs 6, raw_input_contents 7.
-        // InferParameter: bool_param 1, int64_param 2, string_param 3. InferInputTensor: name 1, datatype 2, shape 3,
+        // InferParameter: bool_param 1, int64_param 2, string_param 3, double_param 4, uint64_param 5. InferInputTensor: name 1, datatype 2, shape 3,
         // parameters 4, contents 5. InferRequestedOutputTensor: name 1, parameters 2.
         var wire = Message(o =>
         {
@@ -74,6 +74,12 @@ public class TritonWireTests
             ParameterEntry(o, 4, "sequence_id", p => Number(p, 2, 42));
             ParameterEntry(o, 4, "triton_enable_empty_final_response", p => Number(p, 1, 1));
             ParameterEntry(o, 4, "session", p => Text(p, 3, "chat-1"));
+            ParameterEntry(o, 4, "temperature", p =>
+            {
+                p.WriteTag(4, WireFormat.WireType.Fixed64);
+                p.WriteDouble(0.5);
+            });
+            ParameterEntry(o, 4, "seed", p => Number(p, 5, ulong.MaxValue));
             Bytes(o, 5, Message(t =>
             {
                 Text(t, 1, "text_input");
@@ -103,6 +109,8 @@ public class TritonWireTests
         Assert.Equal(42, request.Parameters["sequence_id"].Int64Param);
         Assert.True(request.Parameters["triton_enable_empty_final_response"].BoolParam);
         Assert.Equal("chat-1", request.Parameters["session"].StringParam);
+        Assert.Equal(0.5, request.Parameters["temperature"].DoubleParam);
+        Assert.Equal(ulong.MaxValue, request.Parameters["seed"].Uint64Param);
         Assert.Equal(2, request.Inputs.Count);
         Assert.Equal(("text_input", "BYTES", 1L), (request.Inputs[0].Name, request.Inputs[0].Datatype, Assert.Single(request.Inputs[0].Shape)));
         Assert.Equal("x", request.Inputs[0].Parameters["note"].StringParam);

@@ -106,4 +106,12 @@ if [ "$status" -ne 0 ]; then
 fi
 echo "server exited 0"
 
+step "the server logged no handler error (a call its clients cancelled or broke is not the server's error)"
+# Kestrel and grpc-dotnet write an unhandled handler exception as a "fail:" line with its stack trace.
+if grep -n "fail: " "$log" >&2; then
+  show_log
+  fail "the server logged errors while the clients above ran"
+fi
+echo "no errors in the server log"
+
 echo "interop passed in $((SECONDS - started)) s"

@@ -97,6 +97,7 @@ internal sealed class TritonGrpcService(EngineHost host, TritonModel model, ISer
         var running = new Running();
         // A stream the client keeps open must not hold the server's shutdown: reading stops when the drain runs out.
         using var reading = CancellationTokenSource.CreateLinkedTokenSource(context.CancellationToken, host.DrainEnded);
+        bool reset = false;
         try
         {
             while (await requestStream.MoveNext(reading.Token))
@@ -104,14 +105,20 @@ internal sealed class TritonGrpcService(EngineHost host, TritonModel model, ISer
                 running.Add(ServeAsync(requestStream.Current, stream, context));
             }
         }
-        catch (Exception ex) when (reading.IsCancellationRequested && ex is OperationCanceledException or IOException)
+        catch (OperationCanceledException) when (reading.IsCancellationRequested)
         {
             // The client went away (its generations see the same token, end and free their KV), or the drain ran out
             // (they end with UNAVAILABLE in-band).
         }
+        catch (IOException)
+        {
+            // The client reset the stream, which Kestrel may report before it cancels the call's token: the
+            // generations end when it does. Unhandled, this would be logged as the handler's error with a stack trace.
+            reset = true;
+        }
 
         await running.AllEndedAsync();
-        if (context.CancellationToken.IsCancellationRequested)
+        if (reset || context.CancellationToken.IsCancellationRequested)
         {
             throw new RpcException(new Status(StatusCode.Cancelled, "the stream was cancelled; its generations were cancelled with it"));
         }

@@ -97,15 +97,14 @@ internal static class TritonInputs
                     generate.Stop.AddRange(tensor.Texts());
                     break;
                 case "beam_width" or "num_return_sequences":
-                    long count = tensor.Integer();
-                    _ = count == 1 ? 0 : throw Errors.Invalid($"{tensor.Name}: must be 1, got {count}; MockServe models one sequence per request");
+                    OneSequence(tensor.Name, tensor.Integer());
                     break;
                 default:
-                    if (Unmodelled.Contains(tensor.Name))
+                    if (Unmodelled.Contains(tensor.Name) && tensor.Bool())
                     {
-                        _ = !tensor.Bool() ? 0 : throw Errors.Invalid($"{tensor.Name}: log probabilities and logits are not modelled by MockServe (it has no weights); send false or leave it out");
+                        throw Errors.Invalid($"{tensor.Name}: log probabilities and logits are not modelled by MockServe (it has no weights); send false or leave it out");
                     }
-                    else if (!Ignored.Contains(tensor.Name))
+                    else if (!Unmodelled.Contains(tensor.Name) && !Ignored.Contains(tensor.Name))
                     {
                         throw Errors.Invalid($"unexpected inference input '{tensor.Name}' for model; it takes text_input and the optional inputs of ModelConfig");
                     }
@@ -183,8 +182,7 @@ internal static class TritonInputs
 
                         break;
                     case "n" or "best_of":
-                        long n = Whole(p);
-                        _ = n == 1 ? 0 : throw Errors.Invalid($"sampling_parameters.{p.Name}: must be 1, got {n}; MockServe models one sequence per request");
+                        OneSequence($"sampling_parameters.{p.Name}", Whole(p));
                         break;
                     default:
                         // temperature, top_p and the rest shape no timing: accepted and ignored.
@@ -199,6 +197,14 @@ internal static class TritonInputs
         catch (InvalidOperationException ex)
         {
             throw Errors.Invalid($"sampling_parameters: {ex.Message}");
+        }
+    }
+
+    private static void OneSequence(string name, long count)
+    {
+        if (count != 1)
+        {
+            throw Errors.Invalid($"{name}: must be 1, got {count}; MockServe models one sequence per request");
         }
     }
 

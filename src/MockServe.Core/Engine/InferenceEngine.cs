@@ -65,6 +65,22 @@ public sealed partial class InferenceEngine : IRequestControl
 
     public double BlockBytes => _kv.BlockBytes;
 
+    /// <summary>Requests in the running batch, for a router: read without the allocation of <see cref="Snapshot"/>.</summary>
+    public int RunningCount => _running.Count;
+
+    /// <summary>Requests waiting for admission or swapped out to host memory.</summary>
+    public int WaitingCount => _waiting.Count + _swapped.Count;
+
+    /// <summary>The share of HBM's KV blocks in use (running sequences and idle sessions alike).</summary>
+    public double HbmKvUsedFraction => _kv.Hbm.Total == 0 ? 0 : (double)_kv.Hbm.Used / _kv.Hbm.Total;
+
+    /// <summary>
+    /// Tokens of history whose KV the idle session keeps here, in HBM or host memory; 0 for a session this engine does
+    /// not hold, whose KV was dropped, or whose turn is in flight.
+    /// </summary>
+    public long SessionTokens(string sessionId) =>
+        _sessions.TryGet(sessionId, out var session) && session.Location != Sessions.KvLocation.None ? session.ContextTokens : 0;
+
     /// <summary>Told of every exception an observer throws, after it was caught; must not throw itself.</summary>
     public Action<Exception>? OnObserverFault { get; set; }
 

@@ -29,6 +29,9 @@ public sealed record SimulationReport
 
     public required string Scheduler { get; init; }
 
+    /// <summary>The router in front of the replicas; null for one replica.</summary>
+    public string? Router { get; init; }
+
     public required WorkloadOptions Workload { get; init; }
 
     public long RequestsCompleted { get; init; }
@@ -86,8 +89,17 @@ public sealed record SimulationReport
 
     public required LatencySummary E2eSeconds { get; init; }
 
+    /// <summary>The mean share of HBM's KV blocks in use (sessions idle or running), averaged over the replicas.</summary>
+    public double HbmKvUsed { get; init; }
+
+    /// <summary>Each replica's share: its finished turns, where they found their history, its mean batch.</summary>
+    public required IReadOnlyList<ReplicaReport> Replicas { get; init; }
+
     /// <summary>Engine events (tokens, swaps, prefill chunks, lifecycle) and steps simulated.</summary>
     public long Events { get; init; }
 
     public long Steps { get; init; }
 }
+
+/// <summary>One replica's share of a simulated run.</summary>
+public sealed record ReplicaReport(int Index, long RequestsCompleted, IReadOnlyDictionary<string, long> CacheStates, double MeanRunning);

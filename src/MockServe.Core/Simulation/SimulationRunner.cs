@@ -1,5 +1,6 @@
 using System.Globalization;
 
+using MockServe.Core.Cluster;
 using MockServe.Core.Engine;
 using MockServe.Core.Profiles;
 
@@ -7,7 +8,9 @@ namespace MockServe.Core.Simulation;
 
 /// <summary>
 /// Runs a synthetic multi-turn workload against the engine on a virtual clock: an hour of model time in
-/// seconds of CPU. The same seed gives the same event trace.
+/// seconds of CPU. The same seed gives the same event trace. Several replicas (each its own engine and GPU group)
+/// share the clock behind a router, which places every turn; a conversation whose turn lands on another replica
+/// than its last one is forgotten by the last one (as its cache would evict it) and prefilled again where it lands.
 /// </summary>
 public sealed class SimulationRunner : IEngineObserver
 {
@@ -15,14 +18,15 @@ public sealed class SimulationRunner : IEngineObserver
     private readonly VirtualClock _clock = new();
     private readonly Random _random;
     private readonly IEngineObserver? _trace;
-    private readonly User[] _users;
+    private readonly Replica[] _replicas;
+    private readonly IRouter? _router;
 
     // Each user has at most one turn in flight, in its current session.
     private readonly Dictionary<string, User> _bySession = new(StringComparer.Ordinal);
     private readonly List<double> _ttft = [];
     private readonly List<double> _itl = [];
     private readonly List<double> _e2e = [];
-    private readonly Dictionary<string, long> _cacheStates = Enum.GetNames<CacheState>().ToDictionary(n => n.ToLowerInvariant(), _ => 0L);
+    private readonly Dictionary<string, long> _cacheStates = NewCacheStates();
     private readonly long _maxPrompt;
     private long _completed;
     private long _rejected;
@@ -43,8 +47,16 @@ public sealed class SimulationRunner : IEngineObserver
     private double _prefillBusy;
     private double _decodeBusy;
     private double _swapBusy;
+    private double _hbmUsedSeconds;
+    private int _arrivals;
 
     public SimulationRunner(Deployment deployment, EngineOptions engineOptions, WorkloadOptions workload, IEngineObserver? trace = null)
+        : this([deployment], engineOptions, workload, router: null, trace)
+    {
+    }
+
+    /// <param name="replicas">One deployment per replica; more than one needs a router.</param>
+    public SimulationRunner(IReadOnlyList<Deployment> replicas, EngineOptions engineOptions, WorkloadOptions workload, IRouter? router, IEngineObserver? trace = null)
     {
         var errors = workload.Validate();
         if (errors.Count > 0)
@@ -52,22 +64,40 @@ public sealed class SimulationRunner : IEngineObserver
             throw new ArgumentException(string.Join("; ", errors), nameof(workload));
         }
 
+        if (replicas.Count < 1 || (replicas.Count > 1 && router is null))
+        {
+            throw new ArgumentException($"--replicas: {replicas.Count} replicas need at least one, and a router for more than one", nameof(replicas));
+        }
+
         _workload = workload;
         _random = new Random(workload.Seed);
         _trace = trace;
-        Engine = new InferenceEngine(deployment, engineOptions, _clock, this);
-        _maxPrompt = Math.Min(deployment.Model.MaxContext, Engine.Limits.HbmCapacityTokens) - workload.OutputTokens;
+        _router = replicas.Count > 1 ? router : null;
+        _replicas = new Replica[replicas.Count];
+        for (int r = 0; r < replicas.Count; r++)
+        {
+            _replicas[r] = new Replica(this, r);
+            _replicas[r].Engine = new InferenceEngine(replicas[r], engineOptions, _clock, _replicas[r]);
+        }
+
+        Engine = _replicas[0].Engine;
+        _maxPrompt = _replicas.Min(r => Math.Min(r.Engine.CostModel.Deployment.Model.MaxContext, r.Engine.Limits.HbmCapacityTokens)) - workload.OutputTokens;
         if (workload.ContextTokens > _maxPrompt)
         {
             throw new ArgumentException(
-                $"--context: {workload.ContextTokens} tokens plus {workload.OutputTokens} output tokens do not fit: the model's context is {deployment.Model.MaxContext} and the HBM left for KV holds {Engine.Limits.HbmCapacityTokens} tokens",
+                $"--context: {workload.ContextTokens} tokens plus {workload.OutputTokens} output tokens do not fit: the model's context is {Engine.CostModel.Deployment.Model.MaxContext} and the HBM left for KV holds {Engine.Limits.HbmCapacityTokens} tokens",
                 nameof(workload));
         }
 
-        _users = new User[workload.Users];
-        for (int i = 0; i < _users.Length; i++)
+        if (workload.ArrivalRate > 0)
         {
-            var user = _users[i] = new User(i);
+            _clock.Schedule(NextArrivalGap(), _ => Arrive());
+            return;
+        }
+
+        for (int i = 0; i < workload.Users; i++)
+        {
+            var user = new User(i);
             // Stagger the first turns over one think time so the users do not arrive in lockstep.
             double start = _random.NextDouble() * Math.Max(workload.ThinkTimeSeconds, 1e-3);
             _clock.Schedule(start, _ => StartTurn(user));
@@ -93,6 +123,17 @@ public sealed class SimulationRunner : IEngineObserver
     {
         _events++;
         _trace?.OnEvent(e);
+        if (e.Kind == EngineEventKind.Finished)
+        {
+            OnFinished(e.Result!, _bySession[e.SessionId!]);
+            return;
+        }
+
+        if (e.Time < _workload.WarmupSeconds)
+        {
+            return;
+        }
+
         switch (e.Kind)
         {
             case EngineEventKind.Token:
@@ -115,17 +156,23 @@ public sealed class SimulationRunner : IEngineObserver
             case EngineEventKind.SessionEvicted:
                 _evicted++;
                 break;
-            case EngineEventKind.Finished:
-                OnFinished(e.Result!, _bySession[e.SessionId!]);
-                break;
         }
     }
 
-    public void OnStep(in StepSummary step)
+    public void OnStep(in StepSummary step) => OnStep(step, _replicas[0]);
+
+    private void OnStep(in StepSummary step, Replica replica)
     {
         _steps++;
         _trace?.OnStep(step);
+        if (step.Start < _workload.WarmupSeconds)
+        {
+            return;
+        }
+
         double duration = step.End - step.Start;
+        replica.RunningSeconds += step.Running * duration;
+        _hbmUsedSeconds += replica.Engine.HbmKvUsedFraction * duration;
         _runningSeconds += step.Running * duration;
         _waitingSeconds += step.Waiting * duration;
         _maxRunning = Math.Max(_maxRunning, step.Running);
@@ -136,7 +183,7 @@ public sealed class SimulationRunner : IEngineObserver
 
     private void OnFinished(RequestResult result, User user)
     {
-        if (result.FinishReason != FinishReason.Cancelled)
+        if (result.FinishReason != FinishReason.Cancelled && result.ArrivalTime >= _workload.WarmupSeconds)
         {
             _completed++;
             _ttft.Add(result.TimeToFirstToken);
@@ -148,7 +195,13 @@ public sealed class SimulationRunner : IEngineObserver
 
             _cachedTokens += result.CachedTokens;
             _recomputed += result.RecomputedTokens;
-            _cacheStates[result.CacheState.ToString().ToLowerInvariant()]++;
+            // A later turn that found no history where it landed lost it to routing (or to the session's expiry): a miss.
+            var state = result.CacheState == CacheState.New && user.Turn > 0 ? CacheState.Miss : result.CacheState;
+            string name = state.ToString().ToLowerInvariant();
+            _cacheStates[name]++;
+            var replica = _replicas[user.Replica];
+            replica.Completed++;
+            replica.CacheStates[name]++;
         }
 
         user.Prompt += result.CompletionTokens;
@@ -158,11 +211,50 @@ public sealed class SimulationRunner : IEngineObserver
         {
             _bySession.Remove(session);
             // The conversation is over: a client closes its session, which frees the KV at once.
-            _clock.Schedule(_clock.Now, _ => Engine.CloseSession(session));
+            var engine = _replicas[user.Replica].Engine;
+            _clock.Schedule(_clock.Now, _ => engine.CloseSession(session));
+            if (_workload.ArrivalRate > 0)
+            {
+                // Open loop: the user leaves; arrivals bring the next conversations.
+                return;
+            }
+
             user.NewConversation();
         }
 
         _clock.Schedule(_clock.Now + ThinkTime(), _ => StartTurn(user));
+    }
+
+    private void Arrive()
+    {
+        if (_clock.Now >= _workload.DurationSeconds)
+        {
+            return;
+        }
+
+        StartTurn(new User(_arrivals++));
+        _clock.Schedule(_clock.Now + NextArrivalGap(), _ => Arrive());
+    }
+
+    /// <summary>Exponential gaps: Poisson arrivals at the workload's rate.</summary>
+    private double NextArrivalGap() => -Math.Log(1 - _random.NextDouble()) / _workload.ArrivalRate;
+
+    /// <summary>The replica of the user's next turn; moving away forgets the session where it was.</summary>
+    private Replica Place(User user)
+    {
+        if (_router is null)
+        {
+            return _replicas[0];
+        }
+
+        int chosen = _router.Route(user.SessionId, _replicas);
+        if (user.Turn > 0 && chosen != user.Replica)
+        {
+            _replicas[user.Replica].Engine.CloseSession(user.SessionId);
+        }
+
+        user.Replica = chosen;
+        return _replicas[chosen];
     }
 
     private void StartTurn(User user)
@@ -181,7 +273,7 @@ public sealed class SimulationRunner : IEngineObserver
             MaxTokens = _workload.OutputTokens,
         };
         _bySession[user.SessionId] = user;
-        if (!Engine.Submit(request).IsAccepted)
+        if (!Place(user).Engine.Submit(request).IsAccepted)
         {
             // Refused (queue full, or a new session when every session held is busy): the client backs off for a
             // think time and sends the same turn again.
@@ -195,19 +287,26 @@ public sealed class SimulationRunner : IEngineObserver
 
     private SimulationReport Report()
     {
-        double duration = _workload.DurationSeconds;
+        double duration = _workload.DurationSeconds - _workload.WarmupSeconds;
         var deployment = Engine.CostModel.Deployment;
-        var snapshot = Engine.Snapshot();
+        long inFlight = 0;
+        foreach (var replica in _replicas)
+        {
+            var snapshot = replica.Engine.Snapshot();
+            inFlight += snapshot.Running + snapshot.Waiting + snapshot.SwappedRequests;
+        }
+
         return new SimulationReport
         {
             Model = deployment.Model.Id,
             Gpu = deployment.Gpu.Id,
             TensorParallel = deployment.TensorParallel,
             Scheduler = Engine.SchedulerName,
+            Router = _router?.Name,
             Workload = _workload,
             RequestsCompleted = _completed,
             RequestsRejected = _rejected,
-            RequestsInFlight = snapshot.Running + snapshot.Waiting + snapshot.SwappedRequests,
+            RequestsInFlight = inFlight,
             TokensGenerated = _tokens,
             PrefillTokens = _prefillTokens,
             CachedTokens = _cachedTokens,
@@ -218,7 +317,7 @@ public sealed class SimulationRunner : IEngineObserver
             SessionsDropped = _dropped,
             SessionsEvicted = _evicted,
             CacheStates = _cacheStates,
-            MaxConcurrentUsers = Engine.CostModel.MaxConcurrentUsers(_workload.ContextTokens),
+            MaxConcurrentUsers = _replicas.Sum(r => r.Engine.CostModel.MaxConcurrentUsers(_workload.ContextTokens)),
             MeanRunning = _runningSeconds / duration,
             MaxRunning = _maxRunning,
             MeanWaiting = _waitingSeconds / duration,
@@ -226,18 +325,47 @@ public sealed class SimulationRunner : IEngineObserver
             DecodeTokensPerSecond = _tokens / duration,
             ContextSwitchesPerSecond = _switches / duration,
             SwapBytesPerSecond = _swapBytes / duration,
+            // Each replica is a GPU group of its own: busy shares are averaged over them.
             GpuBusy = new Dictionary<string, double>
             {
-                ["prefill"] = _prefillBusy / duration,
-                ["decode"] = _decodeBusy / duration,
-                ["swap"] = _swapBusy / duration,
+                ["prefill"] = _prefillBusy / duration / _replicas.Length,
+                ["decode"] = _decodeBusy / duration / _replicas.Length,
+                ["swap"] = _swapBusy / duration / _replicas.Length,
             },
+            HbmKvUsed = _hbmUsedSeconds / duration / _replicas.Length,
             TtftSeconds = LatencySummary.From(_ttft),
             ItlSeconds = LatencySummary.From(_itl),
             E2eSeconds = LatencySummary.From(_e2e),
+            Replicas = [.. _replicas.Select(r => new ReplicaReport(r.Index, r.Completed, r.CacheStates, r.RunningSeconds / duration))],
             Events = _events,
             Steps = _steps,
         };
+    }
+
+    private static Dictionary<string, long> NewCacheStates() => Enum.GetNames<CacheState>().ToDictionary(n => n.ToLowerInvariant(), _ => 0L);
+
+    /// <summary>One engine of the cluster: what the router sees of it, and its own share of the results.</summary>
+    private sealed class Replica(SimulationRunner runner, int index) : IReplicaView, IEngineObserver
+    {
+        public int Index { get; } = index;
+
+        public InferenceEngine Engine { get; set; } = null!;
+
+        public long Completed { get; set; }
+
+        public Dictionary<string, long> CacheStates { get; } = NewCacheStates();
+
+        public double RunningSeconds { get; set; }
+
+        public int Running => Engine.RunningCount;
+
+        public int Waiting => Engine.WaitingCount;
+
+        public long CachedTokens(string sessionId) => Engine.SessionTokens(sessionId);
+
+        public void OnEvent(in EngineEvent e) => runner.OnEvent(e);
+
+        public void OnStep(in StepSummary step) => runner.OnStep(step, this);
     }
 
     private sealed class User(int index)
@@ -249,6 +377,9 @@ public sealed class SimulationRunner : IEngineObserver
         public int Turn { get; set; }
 
         public long Prompt { get; set; }
+
+        /// <summary>The replica of the user's last turn.</summary>
+        public int Replica { get; set; }
 
         public string SessionId { get; private set; } = string.Create(CultureInfo.InvariantCulture, $"u{index}-c0");
 

@@ -27,6 +27,15 @@ public sealed record WorkloadOptions
 
     public int Seed { get; init; } = 1;
 
+    /// <summary>
+    /// Open loop when above 0: new conversations arrive at this rate per model second (Poisson), each holding its
+    /// turns and then leaving, and <see cref="Users"/> is unused. 0 is the closed loop of <see cref="Users"/> users.
+    /// </summary>
+    public double ArrivalRate { get; init; }
+
+    /// <summary>Model seconds at the start left out of the results: turns that arrive before it, and the GPU's time.</summary>
+    public double WarmupSeconds { get; init; }
+
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -63,6 +72,16 @@ public sealed record WorkloadOptions
         if (!(DurationSeconds > 0) || DurationSeconds > 366 * 86400.0)
         {
             errors.Add($"--duration: must be more than 0 and at most a year, got {DurationSeconds} s");
+        }
+
+        if (!(ArrivalRate >= 0) || ArrivalRate > 1e6)
+        {
+            errors.Add($"--rate: must be between 0 and 1000000 conversations per second, got {ArrivalRate}");
+        }
+
+        if (!(WarmupSeconds >= 0) || WarmupSeconds >= DurationSeconds)
+        {
+            errors.Add($"--warmup: must be zero or more seconds and less than the duration ({DurationSeconds} s), got {WarmupSeconds} s");
         }
 
         return errors;

@@ -26,7 +26,10 @@ public interface IRouter
 /// <summary>The routers <c>--router</c> names.</summary>
 public static class Routers
 {
-    /// <summary>Load above this multiple of the mean (plus the turn being placed) is full for the load-bounded routers.</summary>
+    /// <summary>
+    /// A replica with requests waiting and a load at this multiple of the mean (the turn being placed included) or
+    /// more has no room, for the routers that keep a session where its history is.
+    /// </summary>
     public const double LoadBound = 1.25;
 
     public static IReadOnlyList<string> Names { get; } = ["round-robin", "least-loaded", "session-affinity", "prefix-aware"];
@@ -43,7 +46,14 @@ public static class Routers
 
     internal static int Load(IReplicaView replica) => replica.Running + replica.Waiting;
 
-    /// <summary>The most requests a replica may hold and still take one more: <see cref="LoadBound"/> x the mean after placing it.</summary>
+    /// <summary>
+    /// Whether the replica can take the turn: its batch admits it now (nothing waits), or it is under the bound.
+    /// Without the first rule a bound on small loads (a mean of 2 gives 3) would move sessions off replicas that
+    /// would have served them at once.
+    /// </summary>
+    internal static bool HasRoom(IReplicaView replica, int capacity) => replica.Waiting == 0 || Load(replica) < capacity;
+
+    /// <summary>The load bound: <see cref="LoadBound"/> x the mean after placing the turn, rounded up.</summary>
     internal static int Capacity(IReadOnlyList<IReplicaView> replicas)
     {
         long total = 1;
@@ -97,9 +107,9 @@ public sealed class LeastLoadedRouter : IRouter
 
 /// <summary>
 /// Consistent hashing with bounded load (Mirrokni, Thorup and Zadimoghaddam, 2018): a session hashes to a point on
-/// a ring of virtual nodes and goes to the first replica from there whose load is under
-/// <see cref="Routers.LoadBound"/> x the mean. So a session stays on its replica while that replica has room, and
-/// adding or losing a replica moves only the sessions that hashed to it.
+/// a ring of virtual nodes and goes to the first replica from there with room (<see cref="Routers.HasRoom"/>). So a
+/// session stays on its replica while that replica has room, and adding or losing a replica moves only the sessions
+/// that hashed to it.
 /// </summary>
 public sealed class SessionAffinityRouter : IRouter
 {
@@ -120,7 +130,7 @@ public sealed class SessionAffinityRouter : IRouter
         for (int k = 0; k < _ring.Length; k++)
         {
             int replica = _ring[(start + k) % _ring.Length].Replica;
-            if (Routers.Load(replicas[replica]) < capacity)
+            if (Routers.HasRoom(replicas[replica], capacity))
             {
                 return replica;
             }
@@ -183,8 +193,8 @@ public sealed class SessionAffinityRouter : IRouter
 
 /// <summary>
 /// KV-cache-aware routing, as llm-d's scheduler scores prefix hits: the turn goes to the replica that holds the
-/// longest cached prefix of its conversation, unless that replica is over <see cref="Routers.LoadBound"/> x the mean
-/// load; a turn no replica has cached (a new conversation, or one whose KV was dropped) goes to the least loaded.
+/// longest cached prefix of its conversation among those with room (<see cref="Routers.HasRoom"/>); a turn no such
+/// replica has cached (a new conversation, or one whose KV was dropped) goes to the least loaded.
 /// </summary>
 public sealed class PrefixAwareRouter : IRouter
 {
@@ -200,7 +210,7 @@ public sealed class PrefixAwareRouter : IRouter
         for (int i = 0; i < replicas.Count; i++)
         {
             long tokens = replicas[i].CachedTokens(sessionId);
-            if (tokens > bestTokens && Routers.Load(replicas[i]) < capacity)
+            if (tokens > bestTokens && Routers.HasRoom(replicas[i], capacity))
             {
                 (best, bestTokens) = (i, tokens);
             }

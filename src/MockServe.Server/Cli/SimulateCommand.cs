@@ -1,8 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 
+using MockServe.Core.Cluster;
 using MockServe.Core.Engine;
 using MockServe.Core.Profiles;
 using MockServe.Core.Simulation;
@@ -21,7 +23,7 @@ internal static class SimulateCommand
     public static Command Create(SettingSources sources)
     {
         var defaults = new WorkloadOptions();
-        var users = new Option<int>("--users") { Description = "Concurrent users, each holding one conversation at a time.", HelpName = "N", Required = true };
+        var users = new Option<int>("--users") { Description = "Concurrent users, each holding one conversation at a time (required unless --rate).", HelpName = "N" };
         var context = TokenCountOption.Create("--context", "Prompt tokens of a conversation's first turn.", defaults.ContextTokens);
         var turns = new Option<int>("--turns") { Description = "Turns per conversation; then the session closes and a new one starts.", HelpName = "N", DefaultValueFactory = _ => defaults.Turns };
         var turnTokens = TokenCountOption.Create("--turn-tokens", "New prompt tokens of each later turn.", defaults.TurnTokens, "N");
@@ -29,6 +31,27 @@ internal static class SimulateCommand
         var outputTokens = TokenCountOption.Create("--output-tokens", "Tokens generated per turn.", defaults.OutputTokens, "N");
         var duration = DurationOption.Create("--duration", "Model time to simulate.", defaults.DurationSeconds);
         var seed = new Option<int>("--seed") { Description = "Seed of the arrival and think-time draws; a seed reproduces a run exactly.", HelpName = "S", DefaultValueFactory = _ => defaults.Seed };
+        var rate = new Option<double>("--rate")
+        {
+            Description = "Open loop: new conversations arrive at this rate per model second (Poisson) and leave after their turns; --users is then unused.",
+            HelpName = "PER_SECOND",
+        };
+        var warmup = DurationOption.Create("--warmup", "Model time at the start left out of the results.", 0);
+        var replicas = new Option<int>("--replicas") { Description = "Replicas of the deployment (each its own GPU group) behind one router.", HelpName = "N", DefaultValueFactory = _ => 1 };
+        var router = new Option<string>("--router")
+        {
+            Description = $"How turns are placed on replicas: {string.Join(", ", Routers.Names)}.",
+            HelpName = "NAME",
+            DefaultValueFactory = _ => "round-robin",
+        };
+        router.Validators.Add(result =>
+        {
+            string? name = result.GetValueOrDefault<string>();
+            if (Routers.Create(name ?? "") is null)
+            {
+                result.AddError($"--router: unknown router '{name}', expected one of {string.Join(", ", Routers.Names)}");
+            }
+        });
         var trace = new Option<FileInfo?>("--trace") { Description = "Write every engine event and step to this file, one line each.", HelpName = "FILE" };
         var format = OutputFormats.CreateOption();
 
@@ -36,7 +59,7 @@ internal static class SimulateCommand
             "simulate",
             "Run many multi-turn users against the engine on a virtual clock: an hour of GPU time in seconds.");
         SettingsFlags.AddTo(command, Sections);
-        foreach (Option option in new Option[] { users, context, turns, turnTokens, thinkTime, outputTokens, duration, seed, trace, format })
+        foreach (Option option in new Option[] { users, context, turns, turnTokens, thinkTime, outputTokens, duration, warmup, rate, seed, replicas, router, trace, format })
         {
             command.Options.Add(option);
         }
@@ -53,7 +76,7 @@ internal static class SimulateCommand
 
             var workload = new WorkloadOptions
             {
-                Users = parseResult.GetValue(users),
+                Users = parseResult.GetResult(users) is null ? defaults.Users : parseResult.GetValue(users),
                 ContextTokens = parseResult.GetValue(context),
                 Turns = parseResult.GetValue(turns),
                 TurnTokens = parseResult.GetValue(turnTokens),
@@ -61,8 +84,21 @@ internal static class SimulateCommand
                 OutputTokens = parseResult.GetValue(outputTokens),
                 DurationSeconds = parseResult.GetValue(duration),
                 Seed = parseResult.GetValue(seed),
+                ArrivalRate = parseResult.GetValue(rate),
+                WarmupSeconds = parseResult.GetValue(warmup),
             };
-            var errors = workload.Validate();
+            var errors = workload.Validate().ToList();
+            if (parseResult.GetResult(users) is null && workload.ArrivalRate == 0)
+            {
+                errors.Insert(0, "--users: required, unless --rate sets an open loop of arriving conversations");
+            }
+
+            int replicaCount = parseResult.GetValue(replicas);
+            if (replicaCount is < 1 or > 1024)
+            {
+                errors.Add($"--replicas: must be between 1 and 1024, got {replicaCount}");
+            }
+
             if (errors.Count > 0)
             {
                 return CliApp.Fail(parseResult, string.Join(Environment.NewLine, errors));
@@ -72,7 +108,8 @@ internal static class SimulateCommand
             SimulationRunner runner;
             try
             {
-                runner = new SimulationRunner(built, engineOptions, workload, traceWriter is null ? null : new EventTraceWriter(traceWriter));
+                runner = new SimulationRunner(
+                    [.. Enumerable.Repeat(built, replicaCount)], engineOptions, workload, Routers.Create(parseResult.GetValue(router)!), traceWriter is null ? null : new EventTraceWriter(traceWriter));
             }
             catch (ArgumentException ex)
             {
@@ -133,10 +170,13 @@ internal static class SimulateCommand
     private static void WriteTable(TextWriter writer, SimulationReport r, RunCost run)
     {
         var w = r.Workload;
+        string fleet = r.Router is null ? "" : $"{r.Replicas.Count} replicas behind {r.Router}, each ";
+        string load = w.ArrivalRate > 0 ? $"{w.ArrivalRate:G4} conversations/s arriving" : $"{Units.Count(w.Users)} users";
+        string warmup = w.WarmupSeconds > 0 ? $" ({Units.Seconds(w.WarmupSeconds)} of warm-up left out)" : "";
         writer.WriteLine(
-            $"{r.Model} on {r.TensorParallel} x {r.Gpu}, {r.Scheduler}: {Units.Count(w.Users)} users, {Units.Count(w.ContextTokens)}-token context, " +
+            $"{r.Model} on {fleet}{r.TensorParallel} x {r.Gpu}, {r.Scheduler}: {load}, {Units.Count(w.ContextTokens)}-token context, " +
             $"{w.Turns} turns of +{Units.Count(w.TurnTokens)} tokens, {Units.Count(w.OutputTokens)} output tokens, think {Units.Seconds(w.ThinkTimeSeconds)}, " +
-            $"{Units.Seconds(w.DurationSeconds)} of model time, seed {w.Seed}");
+            $"{Units.Seconds(w.DurationSeconds)} of model time{warmup}, seed {w.Seed}");
 
         var metrics = ConsoleTable.Create("Metric", "Value", "").RightAlign(1);
         metrics.AddRow("Concurrency", $"{r.MeanRunning:F2}", $"mean running sequences (max {r.MaxRunning}, mean waiting {r.MeanWaiting:F1}, {Units.Count(r.MaxConcurrentUsers)} users fit at the first-turn context)");
@@ -157,6 +197,20 @@ internal static class SimulateCommand
 
         ConsoleTable.Write(writer, latency);
         writer.WriteLine();
+        if (r.Router is not null)
+        {
+            var byReplica = ConsoleTable.Create("Replica", "Turns", "Mean running", "Cache states").RightAlign(1, 2);
+            foreach (var replica in r.Replicas)
+            {
+                byReplica.AddRow(
+                    replica.Index.ToString(CultureInfo.InvariantCulture), Units.Count(replica.RequestsCompleted), $"{replica.MeanRunning:F2}",
+                    string.Join(", ", replica.CacheStates.Select(kv => $"{kv.Key} {kv.Value}")));
+            }
+
+            ConsoleTable.Write(writer, byReplica);
+            writer.WriteLine();
+        }
+
         writer.WriteLine(
             $"Simulated {Units.Count(r.Events)} events and {Units.Count(r.Steps)} steps in {run.WallSeconds:F2} s wall, {run.CpuSeconds:F2} s CPU " +
             $"({run.EventsPerCpuSecond / 1e6:F2} M events per CPU second).");

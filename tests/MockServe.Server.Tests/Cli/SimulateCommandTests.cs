@@ -76,6 +76,9 @@ public class SimulateCommandTests
     [InlineData("--scheduler", "fifo", "--scheduler")]
     [InlineData("--think-time", "soon", "--think-time")]
     [InlineData("--max-waiting", "-1", "--max-waiting")]
+    [InlineData("--replicas", "0", "--replicas")]
+    [InlineData("--router", "random", "--router")]
+    [InlineData("--rate", "-1", "--rate")]
     public void Simulate_BadValue_FailsNamingTheOption(string option, string value, string expected)
     {
         string[] args = option == "--users"
@@ -90,11 +93,48 @@ public class SimulateCommandTests
     }
 
     [Fact]
-    public void Simulate_WithoutUsers_FailsAsAParseError()
+    public void Simulate_WithoutUsersOrRate_FailsNamingUsers()
     {
         var run = CliRun.Of("simulate", "--context", "1000");
 
         Assert.NotEqual(0, run.ExitCode);
-        Assert.Contains("--users", run.Error);
+        Assert.Contains("--users: required, unless --rate", run.Error);
+    }
+
+    [Fact]
+    public void Simulate_ReplicasBehindARouter_PrintsEachReplicaAndJsonListsThem()
+    {
+        string[] args = ["simulate", "--model", "llama-3.1-8b", "--gpu", "h100-sxm", "--users", "16", "--context", "4k", "--turns", "4", "--think-time", "2s", "--output-tokens", "32", "--duration", "1m", "--replicas", "3", "--router", "session-affinity"];
+
+        var table = CliRun.Of(args);
+        var json = CliRun.Of([.. args, "--format", "json"]);
+
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("on 3 replicas behind session-affinity, each 1 x h100-sxm", table.Out);
+        Assert.Contains("Replica", table.Out);
+        using var doc = JsonDocument.Parse(json.Out);
+        Assert.Equal("session-affinity", doc.RootElement.GetProperty("router").GetString());
+        var replicas = doc.RootElement.GetProperty("replicas").EnumerateArray().ToList();
+        Assert.Equal(3, replicas.Count);
+        Assert.Equal(doc.RootElement.GetProperty("requestsCompleted").GetInt64(), replicas.Sum(r => r.GetProperty("requestsCompleted").GetInt64()));
+    }
+
+    [Fact]
+    public void Simulate_WarmupNotShorterThanTheDuration_FailsNamingBoth()
+    {
+        var run = CliRun.Of("simulate", "--users", "2", "--context", "1000", "--duration", "1h", "--warmup", "2h");
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("--warmup: must be zero or more seconds and less than the duration (3600 s), got 7200 s", run.Error);
+    }
+
+    [Fact]
+    public void Simulate_Rate_OpenLoopWithWarmupInTheHeader()
+    {
+        var run = CliRun.Of("simulate", "--rate", "0.5", "--context", "4k", "--turns", "2", "--output-tokens", "16", "--duration", "2m", "--warmup", "30s");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("0.5 conversations/s arriving", run.Out);
+        Assert.Contains("(30 s of warm-up left out)", run.Out);
     }
 }

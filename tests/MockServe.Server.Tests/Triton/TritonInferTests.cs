@@ -1,6 +1,3 @@
-using System.Buffers.Binary;
-using System.Text;
-
 using Google.Protobuf;
 
 using Grpc.Core;
@@ -8,6 +5,8 @@ using Grpc.Core;
 using MockServe.Contracts.Inference;
 using MockServe.Contracts.V1;
 using MockServe.Server.Tests.Integration;
+
+using static MockServe.Server.Tests.Triton.TritonTensors;
 
 namespace MockServe.Server.Tests.Triton;
 
@@ -18,24 +17,6 @@ public class TritonInferTests
     private const string Model = "yi-34b";
 
     private static GRPCInferenceService.GRPCInferenceServiceClient Client(TestServer server) => new(server.Channel);
-
-    /// <summary>A BYTES element written by hand: 4-byte little-endian length, then the UTF-8 bytes.</summary>
-    private static ByteString Element(string text)
-    {
-        byte[] utf8 = Encoding.UTF8.GetBytes(text);
-        byte[] element = new byte[4 + utf8.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(element, utf8.Length);
-        utf8.CopyTo(element, 4);
-        return ByteString.CopyFrom(element);
-    }
-
-    private static string Decode(ByteString element)
-    {
-        var span = element.Span;
-        int length = BinaryPrimitives.ReadInt32LittleEndian(span);
-        Assert.Equal(span.Length - 4, length);
-        return Encoding.UTF8.GetString(span[4..]);
-    }
 
     private static ModelInferRequest Raw(string id, string prompt, string sampling, bool exclude) => new()
     {

@@ -1,5 +1,4 @@
 using System.Buffers.Binary;
-using System.Text;
 
 using Google.Protobuf;
 
@@ -8,6 +7,8 @@ using Grpc.Core;
 using MockServe.Contracts.Inference;
 using MockServe.Contracts.V1;
 using MockServe.Server.Tests.Integration;
+
+using static MockServe.Server.Tests.Triton.TritonTensors;
 
 namespace MockServe.Server.Tests.Triton;
 
@@ -21,17 +22,6 @@ public class TritonStreamTests
     private static readonly string Prompt50K = string.Join(" ", Enumerable.Repeat("hello world", 25_000));
 
     private static GRPCInferenceService.GRPCInferenceServiceClient Client(TestServer server) => new(server.Channel);
-
-    private static ByteString Element(string text)
-    {
-        byte[] utf8 = Encoding.UTF8.GetBytes(text);
-        byte[] element = new byte[4 + utf8.Length];
-        BinaryPrimitives.WriteInt32LittleEndian(element, utf8.Length);
-        utf8.CopyTo(element, 4);
-        return ByteString.CopyFrom(element);
-    }
-
-    private static ByteString Bool(bool value) => ByteString.CopyFrom(value ? (byte)1 : (byte)0);
 
     /// <summary>A vLLM-backend request with every input in raw_input_contents; null leaves an input out.</summary>
     private static ModelInferRequest Request(
@@ -73,9 +63,7 @@ public class TritonStreamTests
     {
         int index = response.Outputs.Select(o => o.Name).ToList().IndexOf(output);
         Assert.True(index >= 0, $"no {output} in the response");
-        var span = response.RawOutputContents[index].Span;
-        Assert.Equal(span.Length - 4, BinaryPrimitives.ReadInt32LittleEndian(span));
-        return Encoding.UTF8.GetString(span[4..]);
+        return Decode(response.RawOutputContents[index]);
     }
 
     private static uint UInt32(ModelInferResponse response, string output)

@@ -165,7 +165,7 @@ internal sealed class GenerateStream(
 
             if (result is not null)
             {
-                await CompleteAsync(result, _sent, writer, ct);
+                await CompleteAsync(result, _sent, stopped, writer, ct);
                 return;
             }
         }
@@ -181,7 +181,8 @@ internal sealed class GenerateStream(
         }
     }
 
-    private async Task CompleteAsync(RequestResult result, long sent, IServerStreamWriter<GenerateResponse> writer, CancellationToken ct)
+    /// <param name="stopped">A stop sequence ended the turn: the engine may have reached max_tokens before it heard.</param>
+    private async Task CompleteAsync(RequestResult result, long sent, bool stopped, IServerStreamWriter<GenerateResponse> writer, CancellationToken ct)
     {
         if (result.FinishReason == Core.Engine.FinishReason.Cancelled)
         {
@@ -191,7 +192,8 @@ internal sealed class GenerateStream(
             throw new RpcException(new Status(StatusCode.Cancelled, $"request {requestId} was aborted (Abort or CloseSession) after {sent} tokens"));
         }
 
-        var finish = result.FinishReason == Core.Engine.FinishReason.Stop ? Contracts.V1.FinishReason.Stop : Contracts.V1.FinishReason.Length;
+        // The client saw the stop sequence end its turn, whatever the engine produced after it and before it heard.
+        var finish = stopped || result.FinishReason == Core.Engine.FinishReason.Stop ? Contracts.V1.FinishReason.Stop : Contracts.V1.FinishReason.Length;
         var complete = new GenerateComplete
         {
             FinishReason = finish,

@@ -241,6 +241,20 @@ public class GenerateTests
     }
 
     [Fact]
+    public async Task Generate_StopSequenceMatchedAfterTheEngineFinished_StillStop()
+    {
+        // One move of the fake clock makes every token due at once: the engine reaches max_tokens before the stream
+        // has read the token that completes the stop sequence, so its own result says length.
+        await using var server = await TestServer.StartOnFakeClockAsync(("Server:TokenText", "echo"));
+
+        var run = await server.DriveAsync(
+            server.GenerateAsync(new GenerateRequest { Text = "alpha beta gamma delta", MaxTokens = 40, IgnoreEos = true, Stop = { "gamma" } }), step: 1000);
+
+        Assert.Equal(" alpha beta ", run.Text);
+        Assert.Equal(FinishReason.Stop, run.Complete.FinishReason);
+    }
+
+    [Fact]
     public async Task Generate_StopSequence_EndsTheTurnBeforeIt()
     {
         await using var server = await TestServer.StartAsync(("Server:TokenText", "echo"));

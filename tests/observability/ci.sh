@@ -119,7 +119,8 @@ sleep 30
 to=$(date +%s)
 
 step "every query of every panel returns data (query_range over the run so far, step 2 s)"
-# Template variables as Grafana's "All"; Grafana's interval macros as a window the 1 s scrape fills.
+# Template variables as Grafana's "All" (.*, which also matches a series without the label, as replica is absent on a
+# single-engine server); Grafana's interval macros as a window the 1 s scrape fills.
 jq -r '[.. | objects | select(has("targets") and (.targets | type == "array"))] | .[] | . as $p
        | .targets[] | select(.expr != null and .expr != "") | [($p.id | tostring), $p.title, .expr] | @tsv' "$dashboard" \
   >"$work/queries.tsv"
@@ -127,7 +128,7 @@ queries=$(wc -l <"$work/queries.tsv")
 [ "$queries" -gt 0 ] || fail "the dashboard has no queries"
 empty=0
 while IFS=$'\t' read -r id title expr; do
-  q=$(sed -E -e 's/\$\{?(instance|model|gpu)(:[a-z]+)?\}?/.*/g' -e 's/\$__rate_interval|\$__interval|\$\{__rate_interval\}/30s/g' \
+  q=$(sed -E -e 's/\$\{?(instance|model|gpu|replica)(:[a-z]+)?\}?/.*/g' -e 's/\$__rate_interval|\$__interval|\$\{__rate_interval\}/30s/g' \
     -e 's/\$__range/5m/g' <<<"$expr")
   answer=$(curl -fsS --max-time 10 "$prom/api/v1/query_range" --data-urlencode "query=$q" \
     --data-urlencode "start=$from" --data-urlencode "end=$to" --data-urlencode "step=2") \

@@ -41,7 +41,8 @@ public sealed class ServerMetricsScraper : IRunMonitor
         new(KvCacheChart, "host memory", "% of capacity", s => Percent(s, "host")),
     ];
 
-    // Counters, charted as their increase per model second between scrapes, times Scale.
+    // Counters, charted as their increase per model second between scrapes, times Scale; the GPU's busy share is the
+    // mean over a fleet's replicas (each its own GPU group), the rest sum over them, as the gauges do.
     private static readonly Rate[] Rates =
     [
         new(PrefillChart, "prefill tokens/s", "prompt tokens per model second", "mockserve_prefill_tokens_total", null, 1),
@@ -49,9 +50,9 @@ public sealed class ServerMetricsScraper : IRunMonitor
         new(DecodeChart, "generation tokens/s", "output tokens per model second", "mockserve_generation_tokens_total", null, 1),
         new(ContextSwitchChart, "swap out (HBM to host) GB/s", "KV GB per model second", "mockserve_kv_swap_bytes_total", ("direction", "out"), 1 / BytesPerGigabyte),
         new(ContextSwitchChart, "swap in (host to HBM) GB/s", "KV GB per model second", "mockserve_kv_swap_bytes_total", ("direction", "in"), 1 / BytesPerGigabyte),
-        new(GpuBusyChart, "prefill", "% of model time", "mockserve_gpu_busy_seconds_total", ("phase", "prefill"), 100),
-        new(GpuBusyChart, "decode", "% of model time", "mockserve_gpu_busy_seconds_total", ("phase", "decode"), 100),
-        new(GpuBusyChart, "swap", "% of model time", "mockserve_gpu_busy_seconds_total", ("phase", "swap"), 100),
+        new(GpuBusyChart, "prefill", "% of model time", "mockserve_gpu_busy_seconds_total", ("phase", "prefill"), 100, PerReplica: true),
+        new(GpuBusyChart, "decode", "% of model time", "mockserve_gpu_busy_seconds_total", ("phase", "decode"), 100, PerReplica: true),
+        new(GpuBusyChart, "swap", "% of model time", "mockserve_gpu_busy_seconds_total", ("phase", "swap"), 100, PerReplica: true),
     ];
 
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(2);
@@ -162,8 +163,10 @@ public sealed class ServerMetricsScraper : IRunMonitor
         }
 
         double?[] counters = [.. Rates.Select(r => r.Label is { } label ? PrometheusText.Sum(samples, r.Metric, label) : PrometheusText.Sum(samples, r.Metric))];
-        // Absent on a server that is not a mockserve: a wall second is then the only second there is.
-        double timeScale = PrometheusText.Sum(samples, "mockserve_time_scale") is { } scale and > 0 ? scale : 1;
+        // Absent on a server that is not a mockserve: a wall second is then the only second there is. A server with
+        // replicas exports one series per replica (labelled replica), all with the one time scale: their mean is it.
+        int replicas = samples.Count(s => s.Name == "mockserve_time_scale");
+        double timeScale = PrometheusText.Sum(samples, "mockserve_time_scale") is { } scale and > 0 ? scale / replicas : 1;
         if (_previous is var (before, previous) && wallAt > before)
         {
             double wallSeconds = (wallAt - before).TotalSeconds;
@@ -174,7 +177,8 @@ public sealed class ServerMetricsScraper : IRunMonitor
                     // A counter below its last value was reset (the server restarted): as Prometheus's rate() does,
                     // it counted up from 0 since, so its increase is its value, never negative.
                     double increase = now >= then ? now - then : now;
-                    _ratePoints[i].Add(new TimeSeriesPoint(at, increase / wallSeconds * timeScale * Rates[i].Scale));
+                    double perReplica = Rates[i].PerReplica ? Math.Max(1, replicas) : 1;
+                    _ratePoints[i].Add(new TimeSeriesPoint(at, increase / wallSeconds * timeScale * Rates[i].Scale / perReplica));
                 }
             }
         }
@@ -190,5 +194,5 @@ public sealed class ServerMetricsScraper : IRunMonitor
 
     private sealed record Gauge(string Chart, string Name, string Unit, Func<IReadOnlyList<PrometheusSample>, double?> Read);
 
-    private sealed record Rate(string Chart, string Name, string Unit, string Metric, (string Name, string Value)? Label, double Scale);
+    private sealed record Rate(string Chart, string Name, string Unit, string Metric, (string Name, string Value)? Label, double Scale, bool PerReplica = false);
 }

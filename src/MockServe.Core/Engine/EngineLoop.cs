@@ -31,6 +31,11 @@ public sealed class EngineLoop : IRequestControl, IDisposable
     private readonly Thread _thread;
     private long _faults;
 
+    // The engine's queue lengths as the loop last saw them, for readers on other threads (a router): the engine's own
+    // collections belong to the loop's thread.
+    private volatile int _running;
+    private volatile int _waiting;
+
     // 1 while the loop is going to sleep: only then does a post or the timer pay for signalling the event.
     private int _sleeping;
 
@@ -77,6 +82,12 @@ public sealed class EngineLoop : IRequestControl, IDisposable
     public RequestLimits Limits => _engine.Limits;
 
     public string SchedulerName => _engine.SchedulerName;
+
+    /// <summary>Requests in the running batch after the loop's last pass (its steps and commands so far); any thread may read it.</summary>
+    public int Running => _running;
+
+    /// <summary>Requests waiting for admission or swapped out after the loop's last pass; any thread may read it.</summary>
+    public int Waiting => _waiting;
 
     /// <summary>Exceptions observers (or the engine) have thrown and the loop survived.</summary>
     public long Faults => Interlocked.Read(ref _faults);
@@ -198,6 +209,8 @@ public sealed class EngineLoop : IRequestControl, IDisposable
             }
 
             RunUntil(Now);
+            _running = _engine.RunningCount;
+            _waiting = _engine.WaitingCount;
             if (_clock.NextDue is { } nextDue)
             {
                 TimeSpan delay = ToWall(nextDue - Now);

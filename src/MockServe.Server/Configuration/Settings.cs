@@ -29,6 +29,10 @@ public static class Settings
             "TLS on both ports with a self-signed certificate for localhost, 127.0.0.1 and ::1, made at start.")
         .Add(o => o.TlsDevCertificateOut, "--tls-dev-cert-out", SettingKind.Text, "FILE",
             "Write the development certificate's public part (PEM) here for clients to trust.")
+        .Add(o => o.Replicas, "--replicas", SettingKind.Whole, "N",
+            $"Engines of the deployment behind this one endpoint, 1 to {ServerOptions.MaxReplicas}, each its own GPU group; with more than one every metric carries a replica label.")
+        .Add(o => o.Router, "--router", SettingKind.Text, string.Join('|', Core.Cluster.Routers.Names),
+            "How calls are placed on the replicas: round-robin, least-loaded (fewest running and waiting), session-affinity (a session stays on its replica while it has room) or prefix-aware (where the session's KV was left).")
         .Add(o => o.TimeScale, "--time-scale", SettingKind.Number, "F",
             "Wall seconds per model second, above 0 and at most 1000: 0.01 runs the modelled GPU 100 times faster than life.")
         .Add(o => o.DrainSeconds, "--drain", SettingKind.Duration, "DURATION", "Wall time streams in flight may take to finish at shutdown, at most 1h.")

@@ -132,9 +132,10 @@ public static class MockServeApp
         app.Lifetime.ApplicationStarted.Register(() =>
         {
             var deployment = app.Services.GetRequiredService<Deployment>();
+            string served = $"{deployment.Model.Id} on {deployment.TensorParallel} x {deployment.Gpu.Id}";
             Log.Serving(
                 app.Logger,
-                $"{deployment.Model.Id} on {deployment.TensorParallel} x {deployment.Gpu.Id}",
+                server.Replicas > 1 ? $"{server.Replicas} replicas (behind {server.Router}) of {served}" : served,
                 $"{server.BindAddress}:{server.Port}",
                 $"{app.Services.GetRequiredService<ServerTls>().Scheme}://{server.BindAddress}:{server.MetricsPort}/metrics",
                 app.Services.GetRequiredService<IOptions<EngineOptions>>().Value.Scheduler,
@@ -155,7 +156,7 @@ public static class MockServeApp
             var engine = sp.GetRequiredService<IOptions<EngineOptions>>().Value;
             var server = sp.GetRequiredService<IOptions<ServerOptions>>().Value;
             var cost = new Core.CostModel.GpuCostModel(deployment);
-            var metrics = new ServerMetrics(ServerMetrics.CreateFactory(registry), new ServerMetricsInfo(
+            var info = new ServerMetricsInfo(
                 Version: typeof(MockServeApp).Assembly.GetName().Version?.ToString(3) ?? "",
                 Model: deployment.Model.Id,
                 Gpu: deployment.Gpu.Id,
@@ -165,10 +166,21 @@ public static class MockServeApp
                 MaxConcurrentUsers: cost.MaxConcurrentUsers(server.ReferenceContextTokens),
                 ExportVllmNames: server.VllmMetrics,
                 CostModel: cost,
-                ReferenceContextTokens: server.ReferenceContextTokens));
-            var host = new EngineHost(deployment, engine, server.TimeScale, time, metrics, sp.GetRequiredService<ILogger<EngineHost>>());
-            // The snapshot is a command to the engine's loop, read at the model time the scrape arrives; it moves no token.
-            registry.AddBeforeCollectCallback(async _ => metrics.UpdatePool(await host.Engine.SnapshotAsync()));
+                ReferenceContextTokens: server.ReferenceContextTokens);
+            // One replica keeps the exposition it always had; several label every series with their replica.
+            var metrics = Enumerable.Range(0, server.Replicas)
+                .Select(i => new ServerMetrics(ServerMetrics.CreateFactory(registry, server.Replicas > 1 ? i : null), info))
+                .ToArray();
+            var host = new EngineHost(deployment, engine, server.TimeScale, time, metrics, server.Router, sp.GetRequiredService<ILogger<EngineHost>>());
+            // The snapshots are commands to the engines' loops, read at the model time the scrape arrives; they move no token.
+            registry.AddBeforeCollectCallback(async _ =>
+            {
+                var pools = await Task.WhenAll(host.Replicas.Select(r => r.Engine.SnapshotAsync()));
+                for (int i = 0; i < pools.Length; i++)
+                {
+                    host.Replicas[i].Metrics.UpdatePool(pools[i]);
+                }
+            });
             return host;
         });
         services.AddSingleton(sp => PromptTokenizers.Create(sp.GetRequiredService<IOptions<ServerOptions>>().Value.Tokenizer));

@@ -1,5 +1,6 @@
 using System.Net;
 
+using MockServe.Core.Cluster;
 using MockServe.Core.Profiles;
 
 namespace MockServe.Server.Hosting;
@@ -10,6 +11,9 @@ namespace MockServe.Server.Hosting;
 /// </summary>
 public sealed class ServerOptions
 {
+    /// <summary>The most replicas one process serves: each is an engine thread, and the machine has few cores.</summary>
+    public const int MaxReplicas = 64;
+
     /// <summary>gRPC port: h2c, or HTTP/2 over TLS when TLS is on.</summary>
     public int Port { get; set; } = 50051;
 
@@ -45,6 +49,15 @@ public sealed class ServerOptions
 
     /// <summary>Where to write the development certificate's public part (PEM) for clients to trust.</summary>
     public string TlsDevCertificateOut { get; set; } = "";
+
+    /// <summary>
+    /// Engines of the deployment behind the one endpoint, each its own GPU group with its own metrics (labelled
+    /// <c>replica</c> when there are several).
+    /// </summary>
+    public int Replicas { get; set; } = 1;
+
+    /// <summary>How calls are placed on the replicas: one of <see cref="Routers.Names"/>.</summary>
+    public string Router { get; set; } = "round-robin";
 
     /// <summary>Wall seconds per model second: 0.01 runs the modelled GPU 100 times faster than life.</summary>
     public double TimeScale { get; set; } = 1.0;
@@ -124,6 +137,16 @@ public sealed class ServerOptions
         errors.AddRange(Security.ApiKeyList.Validate(this));
         errors.AddRange(Security.OpenEndpoints.Validate(this));
         errors.AddRange(Security.ServerTls.Validate(this));
+
+        if (Replicas is < 1 or > MaxReplicas)
+        {
+            errors.Add(new SettingError(nameof(Replicas), $"must be 1 to {MaxReplicas}, got {Replicas}"));
+        }
+
+        if (!Routers.Names.Contains(Router))
+        {
+            errors.Add(new SettingError(nameof(Router), $"unknown router '{Router}', expected one of {string.Join(", ", Routers.Names)}"));
+        }
 
         if (!(TimeScale > 0 && TimeScale <= 1000))
         {

@@ -21,13 +21,27 @@ public sealed class ServerMetrics : IEngineObserver
     private readonly VllmMetrics? _vllm;
     private readonly CompositeObserver _observers;
 
+    /// <summary>The label that tells the replicas of a server with several apart.</summary>
+    public const string ReplicaLabel = "replica";
+
     /// <summary>
     /// A factory for this class's metrics on <paramref name="registry"/>. Exemplars are off: nothing here has a trace
     /// to point at, and looking for one costs on every token.
     /// </summary>
-    public static IMetricFactory CreateFactory(CollectorRegistry registry)
+    /// <param name="registry">The registry the metrics are exported from.</param>
+    /// <param name="replica">
+    /// The replica's index when the server has several: every metric then carries it as the static label
+    /// <see cref="ReplicaLabel"/>, so that the replicas' series of one family share a registry. Null for a single
+    /// engine, whose exposition has no such label.
+    /// </param>
+    public static IMetricFactory CreateFactory(CollectorRegistry registry, int? replica = null)
     {
-        var factory = Prometheus.Metrics.WithCustomRegistry(registry);
+        IMetricFactory factory = Prometheus.Metrics.WithCustomRegistry(registry);
+        if (replica is { } index)
+        {
+            factory = factory.WithLabels(new Dictionary<string, string> { [ReplicaLabel] = index.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+        }
+
         factory.ExemplarBehavior = ExemplarBehavior.NoExemplars();
         return factory;
     }

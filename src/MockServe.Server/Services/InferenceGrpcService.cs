@@ -42,9 +42,14 @@ internal sealed class InferenceGrpcService(
 
     public override async Task Generate(GenerateRequest request, IServerStreamWriter<GenerateResponse> responseStream, ServerCallContext context)
     {
-        var lane = host.LaneFor(context.RequestHeaders);
-        var (engine, metrics) = (lane.Engine, lane.Metrics);
         var client = ClientIdentity.Of(context);
+        string requestId = request.RequestId.Length > 0 ? request.RequestId : RequestIds.NewServerId();
+        string? sessionId = request.SessionId.Length > 0 ? client.Scope(request.SessionId) : null;
+        // Routed first, as a router in front of real replicas forwards every call: the replica's metrics count its
+        // refusals too. A call without a session goes by its request id (round-robin and least-loaded ignore the key).
+        var lane = host.WarmupLaneFor(context.RequestHeaders) ?? host.Route(sessionId ?? client.Scope(requestId));
+        var (engine, metrics) = (lane.Engine, lane.Metrics);
+        bool warmup = host.IsWarmup(lane);
         if (host.IsDraining)
         {
             metrics.CountRequest(RequestOutcomes.RejectedUnavailable);
@@ -56,7 +61,7 @@ internal sealed class InferenceGrpcService(
         try
         {
             // The warm-up draws no failure: it would shift the seeded sequence that reproduces a run's failures.
-            failure = lane == host.Main ? failures.Decide(context.RequestHeaders) : null;
+            failure = warmup ? null : failures.Decide(context.RequestHeaders);
             input = GenerateValidation.Validate(
                 request, tokenizer, _server.DefaultMaxTokens, _server.MaxPromptCharacters, engine.Limits.MaxContext, context.CancellationToken);
         }
@@ -84,7 +89,6 @@ internal sealed class InferenceGrpcService(
         }
 
         string? prompt = request.PromptCase == GenerateRequest.PromptOneofCase.Text ? request.Text : null;
-        string requestId = request.RequestId.Length > 0 ? request.RequestId : RequestIds.NewServerId();
         var text = request.RequestId.Length > 0 ? tokenText.For(requestId, prompt) : tokenText.ForAnonymous(prompt);
         long max = input.MaxTokens;
         // The modelled end-of-sequence, drawn before the engine checks max_tokens: a bad count is refused there.
@@ -92,7 +96,7 @@ internal sealed class InferenceGrpcService(
         var submitted = await engine.SubmitAsync(new InferenceRequest
         {
             RequestId = client.Scope(requestId),
-            SessionId = request.SessionId.Length > 0 ? client.Scope(request.SessionId) : null,
+            SessionId = sessionId,
             PromptTokens = input.PromptTokens,
             MaxTokens = max,
             StopAfterTokens = target < max ? target : null,
@@ -108,6 +112,11 @@ internal sealed class InferenceGrpcService(
             });
             string message = client.Unscope(GenerateValidation.ToApiMessage(submitted.Field, submitted.Problem, input));
             throw Errors.FromRefusal(submitted.Reason, message, engine.ToWall(RetryAfterModelSeconds));
+        }
+
+        if (sessionId is not null && !warmup)
+        {
+            host.Placed(lane, sessionId, input.PromptTokens);
         }
 
         host.StreamStarted();
@@ -137,7 +146,7 @@ internal sealed class InferenceGrpcService(
             throw Errors.Invalid("request_id: must not be empty");
         }
 
-        return await host.Engine.CancelAsync(ClientIdentity.Of(context).Scope(request.RequestId))
+        return await host.CancelAsync(ClientIdentity.Of(context).Scope(request.RequestId))
             ? new AbortResponse()
             : throw Errors.NotFound($"request_id: no request '{request.RequestId}' is in flight");
     }
@@ -149,18 +158,20 @@ internal sealed class InferenceGrpcService(
             throw Errors.Invalid("session_id: must not be empty");
         }
 
-        return await host.Engine.CloseSessionAsync(ClientIdentity.Of(context).Scope(request.SessionId))
+        return await host.CloseSessionAsync(ClientIdentity.Of(context).Scope(request.SessionId))
             ? new CloseSessionResponse()
             : throw Errors.NotFound($"session_id: no session '{request.SessionId}' (never seen, closed or expired)");
     }
 
     public override async Task<GetServerInfoResponse> GetServerInfo(GetServerInfoRequest request, ServerCallContext context)
     {
-        var engine = host.LaneFor(context.RequestHeaders).Engine;
+        // During the warm-up its own calls see the warm-up lane alone, as if it were the server.
+        var lanes = host.WarmupLaneFor(context.RequestHeaders) is { } warmup ? [warmup] : host.Replicas;
+        var engine = lanes[0].Engine;
         var cost = engine.CostModel;
         var deployment = host.Deployment;
-        var pool = await engine.SnapshotAsync();
-        return new GetServerInfoResponse
+        var pools = await Task.WhenAll(lanes.Select(l => l.Engine.SnapshotAsync()));
+        var response = new GetServerInfoResponse
         {
             Model = deployment.Model.ToProto(),
             Gpu = deployment.Gpu.ToProto(),
@@ -176,11 +187,18 @@ internal sealed class InferenceGrpcService(
                 ReferenceContextTokens = _server.ReferenceContextTokens,
                 MaxConcurrentUsers = cost.MaxConcurrentUsers(_server.ReferenceContextTokens),
             },
-            Pool = pool.ToProto(),
+            Pool = ProtoMapping.Sum(pools.Select(p => p.ToProto())),
             Version = typeof(InferenceGrpcService).Assembly.GetName().Version?.ToString(3) ?? "",
             // Port 0 binds an ephemeral port that /metrics never matches (MockServeApp maps it by the configured port).
             MetricsPort = _server.MetricsPort,
+            Router = host.RouterName,
         };
+        for (int i = 0; i < pools.Length; i++)
+        {
+            response.Replicas.Add(new ReplicaInfo { Index = lanes[i].Replica, Pool = pools[i].ToProto() });
+        }
+
+        return response;
     }
 
     public override Task<EstimateResponse> Estimate(EstimateRequest request, ServerCallContext context)

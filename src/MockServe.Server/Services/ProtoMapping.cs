@@ -92,4 +92,26 @@ internal static class ProtoMapping
         RequestsWaiting = p.Waiting,
         RequestsSwapped = p.SwappedRequests,
     };
+
+    /// <summary>The pools of several replicas as one: every byte, session and request count added up.</summary>
+    public static PoolState Sum(IEnumerable<PoolState> pools)
+    {
+        var sum = new PoolState();
+        foreach (var p in pools)
+        {
+            sum.HbmKvBytesUsed += p.HbmKvBytesUsed;
+            sum.HbmKvBytesIdle += p.HbmKvBytesIdle;
+            sum.HbmKvBytesTotal += p.HbmKvBytesTotal;
+            sum.HostKvBytesUsed += p.HostKvBytesUsed;
+            sum.HostKvBytesTotal += p.HostKvBytesTotal;
+            sum.SessionsResident += p.SessionsResident;
+            sum.SessionsSwapped += p.SessionsSwapped;
+            sum.SessionsTotal += p.SessionsTotal;
+            sum.RequestsRunning += p.RequestsRunning;
+            sum.RequestsWaiting += p.RequestsWaiting;
+            sum.RequestsSwapped += p.RequestsSwapped;
+        }
+
+        return sum;
+    }
 }

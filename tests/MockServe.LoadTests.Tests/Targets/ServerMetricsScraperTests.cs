@@ -123,6 +123,24 @@ public class ServerMetricsScraperTests
         Assert.Equal("% of model time", charts[ServerMetricsScraper.GpuBusyChart]);
     }
 
+    [Fact]
+    public async Task WatchAsync_TwoReplicas_SumsTheirSeriesOnceAndAveragesTheGpuBusyShare()
+    {
+        var (scraper, _) = await ScrapeAsync(
+            Replicas(Exposition(), Exposition()),
+            Replicas(
+                Exposition(prefill: 4000, busyPrefill: 1.0, running: 2, hbmUsed: 250),
+                Exposition(prefill: 2000, busyPrefill: 0.5, running: 3, hbmUsed: 500)));
+
+        // 6,000 tokens in 1 wall second = 2 model seconds (the time scale 0.5 counted once, not once per replica).
+        Assert.Equal(3000, Points(scraper, "prefill tokens/s")[0].Value);
+        Assert.Equal(5, Points(scraper, "requests running")[1].Value);
+        // 750 of the two replicas' 2,000 HBM bytes.
+        Assert.Equal(37.5, Series(scraper, ServerMetricsScraper.KvCacheChart, "HBM").Points[1].Value);
+        // Busy 1.0 and 0.5 of 2 model seconds each: 50% and 25%, a mean of 37.5% of each GPU group's time.
+        Assert.Equal(37.5, Series(scraper, ServerMetricsScraper.GpuBusyChart, "prefill").Points[0].Value, 1e-9);
+    }
+
     private static IReadOnlyList<TimeSeriesPoint> Points(ServerMetricsScraper scraper, string name) =>
         Assert.Single(scraper.Series, s => s.Name == name).Points;
 
@@ -172,6 +190,12 @@ public class ServerMetricsScraperTests
 
         Assert.True(condition(), "the scraper did not scrape when the fake clock ticked");
     }
+
+    /// <summary>The expositions of a server's replicas as one: every sample labelled with its replica, as serve --replicas writes them.</summary>
+    private static string Replicas(params string[] expositions) => string.Concat(expositions.Select((text, r) => string.Join('\n', text.Split('\n').Select(line =>
+        line.Length == 0 || line[0] == '#' ? line
+        : line.Contains('{', StringComparison.Ordinal) ? line.Replace("}", $",replica=\"{r}\"}}", StringComparison.Ordinal)
+        : line.Replace(" ", $"{{replica=\"{r}\"}} ", StringComparison.Ordinal))) + "\n"));
 
     private static string Exposition(
         double prefill = 0, double generation = 0, double swapOut = 0, double swapIn = 0,

@@ -19,6 +19,9 @@ public sealed class CliAppTests
     [InlineData("--port", "70000", "error: --port: must be 0 to 65535, got 70000")]
     [InlineData("--model", "gpt-5", "error: --model: unknown model 'gpt-5': not a preset id (yi-34b, ")]
     [InlineData("--scheduler", "fifo", "error: --scheduler: unknown policy 'fifo', expected one of chunked-prefill, prefill-first")]
+    [InlineData("--replicas", "0", "error: --replicas: must be 1 to 64, got 0")]
+    [InlineData("--replicas", "65", "error: --replicas: must be 1 to 64, got 65")]
+    [InlineData("--router", "random", "error: --router: unknown router 'random', expected one of round-robin, least-loaded, session-affinity, prefix-aware")]
     [InlineData("--drain", "soon", "error: --drain: expected a duration such as 250ms, 5s, 2m or 1h, got 'soon'")]
     public void Serve_BadSetting_FailsNamingTheFlagWithoutServing(string option, string value, string expected)
     {

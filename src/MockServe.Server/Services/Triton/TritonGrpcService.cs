@@ -187,14 +187,14 @@ internal sealed class TritonGrpcService(EngineHost host, TritonModel model, ISer
     /// </summary>
     private async Task RunAsync(TritonRequest triton, TritonGeneration generation, ServerCallContext context)
     {
-        double started = host.Engine.Now;
+        double started = host.Now;
         try
         {
             await ActivatorUtilities.CreateInstance<InferenceGrpcService>(services).Generate(triton.Generate, generation, context);
         }
         catch (RpcException) when (!context.CancellationToken.IsCancellationRequested)
         {
-            model.Statistics.Failed(host.Engine.Now - started);
+            model.Statistics.Failed(host.Now - started);
             throw;
         }
 
@@ -206,7 +206,7 @@ internal sealed class TritonGrpcService(EngineHost host, TritonModel model, ISer
         if (triton.EndSession && triton.Generate.SessionId.Length > 0)
         {
             // Triton's sequence_end: the sequence's state goes with it.
-            await host.Engine.CloseSessionAsync(ClientIdentity.Of(context).Scope(triton.Generate.SessionId));
+            await host.CloseSessionAsync(ClientIdentity.Of(context).Scope(triton.Generate.SessionId));
         }
     }
 

@@ -64,7 +64,7 @@ public sealed class EngineCapacitySimulator : ICapacitySimulator
             GoodTurns = good,
             MeasuredSeconds = workload.DurationSeconds - workload.WarmupSeconds,
             HbmKvUsed = report.HbmKvUsed,
-            ConcurrencyShare = Math.Max(report.HbmKvUsed, Math.Min(1, (_mode == CapacityMode.Users ? load : report.MeanRunning) / Math.Max(1, report.MaxConcurrentUsers))),
+            ConcurrencyShare = Math.Min(1, report.HbmKvUsed + (1.0 / Math.Max(1, report.MaxConcurrentUsers))),
             PrefillBusy = report.GpuBusy["prefill"],
             DecodeBusy = report.GpuBusy["decode"],
             SwapBusy = report.GpuBusy["swap"],

@@ -34,9 +34,9 @@ public sealed record CapacityRun
     public double HbmKvUsed { get; init; }
 
     /// <summary>
-    /// How full HBM is for this workload: <see cref="HbmKvUsed"/>, or when higher the users (closed loop) or mean
-    /// running sequences (open loop) over the users whose contexts fit, at most 1. A 50K context that fills 82% of
-    /// the blocks leaves no room for a second one: HBM is full for that workload with a fifth of its blocks free.
+    /// How full HBM is for this workload: <see cref="HbmKvUsed"/> plus the share one more first-turn context would
+    /// take (1 / the users that fit), at most 1. At 1 the next user's context does not fit beside what is resident: a
+    /// 50K context that fills 61% of the blocks on average leaves no room for a second one of 82%.
     /// </summary>
     public double ConcurrencyShare { get; init; }
 

@@ -29,9 +29,11 @@ public class CapacityPlannerTests
         Assert.True(run.MeasuredTurns > 10, $"{run.MeasuredTurns} turns");
         Assert.InRange(run.GoodTurns, 1, run.MeasuredTurns - 1);
         Assert.Equal(108, run.MeasuredSeconds);
-        // Yi-34B on one A100 holds 60,912 tokens of KV: 7 contexts of 8,000; 4 users are 4/7 of that or more.
+        // Yi-34B on one A100 holds 60,912 tokens of KV: 7 contexts of 8,000. HBM is as full as what is resident plus
+        // the one more context the next user would bring, 1/7 of the blocks.
         Assert.Equal(7, run.MaxConcurrentUsers);
-        Assert.True(run.ConcurrencyShare >= 4.0 / 7, $"{run.ConcurrencyShare}");
+        Assert.InRange(run.HbmKvUsed, 0.1, 0.9);
+        Assert.Equal(run.HbmKvUsed + (1.0 / 7), run.ConcurrencyShare, 12);
     }
 
     [Fact]

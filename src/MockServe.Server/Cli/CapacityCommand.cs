@@ -123,17 +123,24 @@ internal static class CapacityCommand
                 errors.Add("--target-users: counts concurrent users, so it needs --mode users");
             }
 
+            int seedCount = parseResult.GetValue(seeds);
+            if (seedCount is < 1 or > 100)
+            {
+                errors.Add($"--seeds: must be between 1 and 100, got {seedCount}");
+            }
+
             var prices = ParsePrices(parseResult.GetValue(gpuPrice), errors);
             var cases = BuildCases(parseResult.GetValue(models), parseResult.GetValue(gpus), parseResult.GetValue(tps), parseResult.GetValue(kvBits), parseResult.GetValue(contexts), workload, errors);
             var search = new CapacitySearchOptions
             {
                 Slos = slos ?? SloSet.Parse(DefaultSlo),
                 Mode = searchMode,
-                Seeds = [.. Enumerable.Range(1, Math.Clamp(parseResult.GetValue(seeds), 0, 101))],
+                Seeds = [.. Enumerable.Range(1, Math.Clamp(seedCount, 1, 100))],
                 Precision = parseResult.GetValue(precision),
                 MaxSteps = parseResult.GetValue(maxSteps),
                 Min = searchMode == CapacityMode.Users ? 1 : MinRate(workload),
-                Max = searchMode == CapacityMode.Users ? 1_000_000 : 1_000_000,
+                // The workload's own bounds: a million users, or a million conversations a second.
+                Max = 1_000_000,
             };
             errors.AddRange(search.Validate());
             if (errors.Count > 0)
@@ -263,13 +270,13 @@ internal static class CapacityCommand
 
     /// <summary>
     /// 8K, 32K and the model's longest context below 128K (its own limit less the output); the last is left out when
-    /// it is within 5% of 32K, where it would repeat that row.
+    /// it is within 5% of the one below, where it would repeat that row. A model shorter than 8K gets its longest only.
     /// </summary>
     internal static IReadOnlyList<long> DefaultContextsFor(ModelProfile model, WorkloadOptions workload)
     {
         long longest = Math.Min(model.MaxContext, LongContextCap) - workload.OutputTokens;
         var list = DefaultContexts.Where(c => c <= longest).ToList();
-        if (longest > list[^1] * 1.05)
+        if (list.Count == 0 || longest > list[^1] * 1.05)
         {
             list.Add(longest);
         }

@@ -1,5 +1,9 @@
 using System.Text.Json;
 
+using MockServe.Core.Profiles;
+using MockServe.Core.Simulation;
+using MockServe.Server.Cli;
+
 namespace MockServe.Server.Tests.Cli;
 
 public class CapacityCommandTests
@@ -150,12 +154,32 @@ public class CapacityCommandTests
     [InlineData("--tp", "1,x", "--tp")]
     [InlineData("--model", "gpt-5", "--model")]
     [InlineData("--chart", "out.gif", "--chart")]
+    [InlineData("--seeds", "0", "--seeds")]
     public void Capacity_BadValue_FailsNamingTheOption(string option, string value, string expected)
     {
         var run = CliRun.Of("capacity", "--model", "yi-34b", "--gpu", "a100-80gb", "--context", "8k", "--duration", "1m", option, value);
 
         Assert.NotEqual(0, run.ExitCode);
         Assert.Contains(expected, run.Error);
+    }
+
+    [Theory]
+    [InlineData("yi-34b", new long[] { 8_000, 32_000, 130_816 })]
+    [InlineData("mixtral-8x7b", new long[] { 8_000, 32_000 })]
+    public void DefaultContextsFor_Preset_EightKThirtyTwoKAndTheLongestBelow128K(string model, long[] expected)
+    {
+        // Yi-34B's 200K is capped at 131,072, less 256 output tokens; Mixtral's 32,768 - 256 = 32,512 is within 5% of 32K.
+        var contexts = CapacityCommand.DefaultContextsFor(Presets.FindModel(model)!, new WorkloadOptions());
+
+        Assert.Equal(expected, contexts);
+    }
+
+    [Fact]
+    public void DefaultContextsFor_ModelShorterThan8K_TakesItsLongestOnly()
+    {
+        var model = Presets.FindModel("llama-3.1-8b")! with { MaxContext = 4_096 };
+
+        Assert.Equal([4_096 - 256], CapacityCommand.DefaultContextsFor(model, new WorkloadOptions()));
     }
 
     private static JsonElement[] Deployments(CliRun run)

@@ -3,6 +3,9 @@ namespace MockServe.Core.Simulation;
 /// <summary>Percentiles of one latency, in model seconds (nearest rank).</summary>
 public sealed record LatencySummary(long Count, double Mean, double P50, double P90, double P99, double Max)
 {
+    /// <summary>The 95th percentile; a property rather than a parameter so the positional form stays as it was.</summary>
+    public double P95 { get; init; }
+
     public static LatencySummary From(List<double> values)
     {
         if (values.Count == 0)
@@ -11,7 +14,10 @@ public sealed record LatencySummary(long Count, double Mean, double P50, double 
         }
 
         values.Sort();
-        return new LatencySummary(values.Count, values.Average(), Rank(values, 0.50), Rank(values, 0.90), Rank(values, 0.99), values[^1]);
+        return new LatencySummary(values.Count, values.Average(), Rank(values, 0.50), Rank(values, 0.90), Rank(values, 0.99), values[^1])
+        {
+            P95 = Rank(values, 0.95),
+        };
     }
 
     private static double Rank(List<double> sorted, double q) =>

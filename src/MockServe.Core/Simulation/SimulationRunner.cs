@@ -106,6 +106,12 @@ public sealed class SimulationRunner : IEngineObserver
 
     public InferenceEngine Engine { get; }
 
+    /// <summary>
+    /// Called with each turn that counts in the results (finished, arrived after the warm-up), for measures the report
+    /// does not keep, such as the turns that met an SLO. Not part of the event trace.
+    /// </summary>
+    public Action<RequestResult>? TurnMeasured { get; init; }
+
     /// <summary>Runs the whole duration, reporting progress (0..1) after each slice of model time.</summary>
     public SimulationReport Run(IProgress<double>? progress = null)
     {
@@ -194,6 +200,7 @@ public sealed class SimulationRunner : IEngineObserver
             }
 
             _cachedTokens += result.CachedTokens;
+            TurnMeasured?.Invoke(result);
             _recomputed += result.RecomputedTokens;
             // A later turn that found no history where it landed lost it to routing (or to the session's expiry): a miss.
             var state = result.CacheState == CacheState.New && user.Turn > 0 ? CacheState.Miss : result.CacheState;

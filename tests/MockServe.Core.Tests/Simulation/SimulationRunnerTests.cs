@@ -36,6 +36,25 @@ public class SimulationRunnerTests
     }
 
     [Fact]
+    public void Run_WithTurnMeasured_CallsItOncePerMeasuredTurnAndKeepsTheTrace()
+    {
+        var workload = Small with { WarmupSeconds = 20 };
+        var (plainReport, plainTrace) = Run(workload);
+        var trace = new StringWriter();
+        var turns = new List<RequestResult>();
+        var report = new SimulationRunner(Presets.DefaultDeployment, new EngineOptions(), workload, new EventTraceWriter(trace))
+        {
+            TurnMeasured = turns.Add,
+        }.Run();
+
+        Assert.Equal(plainTrace, trace.ToString());
+        Assert.Equal(plainReport.RequestsCompleted, report.RequestsCompleted);
+        Assert.Equal(report.RequestsCompleted, turns.Count);
+        Assert.True(turns.Count > 6, $"{turns.Count} turns");
+        Assert.All(turns, t => Assert.True(t.ArrivalTime >= 20, $"{t.ArrivalTime}"));
+    }
+
+    [Fact]
     public void Run_OtherSeed_GivesAnotherTrace()
     {
         var first = Run(Small);

@@ -1,0 +1,321 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+
+using MockServe.Core.Capacity;
+using MockServe.Core.Cluster;
+using MockServe.Core.Engine;
+using MockServe.Core.Profiles;
+using MockServe.Core.Simulation;
+using MockServe.Server.Configuration;
+
+using Spectre.Console;
+
+namespace MockServe.Server.Cli;
+
+/// <summary><c>mockserve capacity</c>: how many users each deployment of a grid serves within an SLO, and what binds.</summary>
+internal static class CapacityCommand
+{
+    /// <summary>The SLO when none is given: a chat user's first token within 10 s at p99 and a reading-speed stream.</summary>
+    public const string DefaultSlo = "ttft-p50=2s,itl-p99=100ms";
+
+    public const double DefaultDurationSeconds = 300;
+
+    /// <summary>The first-turn contexts of the default grid besides each model's longest below 128K.</summary>
+    public static IReadOnlyList<long> DefaultContexts { get; } = [8_000, 32_000];
+
+    /// <summary>The longest context of the default grid: 128Ki tokens, the upper end of common long-context serving.</summary>
+    public const long LongContextCap = 131_072;
+
+    public static Command Create(SettingSources sources)
+    {
+        var defaults = new WorkloadOptions();
+        var models = new Option<string>("--model") { Description = "Models, comma-separated: preset ids or profile files. Default: every preset.", HelpName = "ID|FILE,..." };
+        var gpus = new Option<string>("--gpu") { Description = "GPUs, comma-separated: preset ids or profile files. Default: every preset.", HelpName = "ID|FILE,..." };
+        var tps = new Option<string>("--tp") { Description = "Tensor-parallel degrees, comma-separated. Default: the GPU profile's gpuCount.", HelpName = "N,..." };
+        var kvBits = new Option<string>("--kv-bits") { Description = "Bits per stored KV element, comma-separated. Default: the model's.", HelpName = "B,..." };
+        var contexts = new Option<string>("--context") { Description = "First-turn prompt tokens, comma-separated (8k,32k). Default: 8k, 32k and each model's longest below 128K.", HelpName = "TOKENS,..." };
+        var turns = new Option<int>("--turns") { Description = "Turns per conversation.", HelpName = "N", DefaultValueFactory = _ => defaults.Turns };
+        var turnTokens = TokenCountOption.Create("--turn-tokens", "New prompt tokens of each later turn.", defaults.TurnTokens, "N");
+        var thinkTime = DurationOption.Create("--think-time", "Mean pause between a turn's last token and the next turn (uniform in 0.5x..1.5x).", defaults.ThinkTimeSeconds);
+        var outputTokens = TokenCountOption.Create("--output-tokens", "Tokens generated per turn.", defaults.OutputTokens, "N");
+        var duration = DurationOption.Create("--duration", "Model time of each simulated run.", DefaultDurationSeconds);
+        var warmup = new Option<string>("--warmup") { Description = "Model time at the start of each run left out of the results. Default: 10% of --duration.", HelpName = "DURATION" };
+        var seeds = new Option<int>("--seeds") { Description = "Seeds per point (1, 2, ... N): a point passes only if every seed's run meets every SLO.", HelpName = "N", DefaultValueFactory = _ => 1 };
+        var slo = new Option<string>("--slo") { Description = "SLOs every run must meet: ttft|itl|e2e with -p50|-p90|-p95|-p99, limits in ms or s.", HelpName = "KEY=LIMIT,...", DefaultValueFactory = _ => DefaultSlo };
+        var mode = new Option<CapacityMode>("--mode") { Description = "Search concurrent users (closed loop) or the conversation arrival rate per second (open loop).", HelpName = "users|rate", DefaultValueFactory = _ => CapacityMode.Users };
+        var precision = new Option<double>("--precision") { Description = "Stop when the last pass and first failure are within this share of the pass (users: also within 1 user).", HelpName = "F", DefaultValueFactory = _ => 0.05 };
+        var maxSteps = new Option<int>("--max-steps") { Description = "Points evaluated per deployment at the most; the answer is then the largest that passed.", HelpName = "N", DefaultValueFactory = _ => 16 };
+        var replicas = new Option<int>("--replicas") { Description = "Replicas per deployment, each its own GPU group, behind --router.", HelpName = "N", DefaultValueFactory = _ => 1 };
+        var router = new Option<string>("--router") { Description = $"Router in front of the replicas: {string.Join(", ", Routers.Names)}.", HelpName = "NAME", DefaultValueFactory = _ => "session-affinity" };
+        var targetUsers = new Option<long?>("--target-users") { Description = "Print the GPUs each deployment needs for this many users.", HelpName = "N" };
+        var gpuPrice = new Option<string>("--gpu-price") { Description = "Price per GPU-hour by GPU id, for the cost per user-hour: a100-80gb=1.8,h100-sxm=3.2.", HelpName = "GPU=PRICE,..." };
+        var chart = new Option<FileInfo?>("--chart") { Description = "Draw the first SLO's metric against the load per deployment, with the SLO line and the point found (.png or .svg).", HelpName = "FILE" };
+        var format = OutputFormats.CreateOption();
+
+        var command = new Command(
+            "capacity",
+            "Find how many users (or conversations per second) each deployment serves within an SLO, and which limit binds, by searching runs on the virtual clock.");
+        SettingsFlags.AddTo(command, [Settings.Engine]);
+        foreach (Option option in new Option[] { models, gpus, tps, kvBits, contexts, turns, turnTokens, thinkTime, outputTokens, duration, warmup, seeds, slo, mode, precision, maxSteps, replicas, router, targetUsers, gpuPrice, chart, format })
+        {
+            command.Options.Add(option);
+        }
+
+        command.SetAction(async (parseResult, cancellationToken) =>
+        {
+            EngineOptions engineOptions;
+            using (var settings = SettingsFlags.Load(parseResult, sources, [Settings.Engine]))
+            {
+                engineOptions = settings.Get<EngineOptions>();
+            }
+
+            var errors = new List<string>();
+            SloSet? slos = null;
+            try
+            {
+                slos = SloSet.Parse(parseResult.GetValue(slo)!);
+            }
+            catch (FormatException ex)
+            {
+                errors.Add(ex.Message);
+            }
+
+            double durationSeconds = parseResult.GetValue(duration);
+            string? warmupText = parseResult.GetValue(warmup);
+            double warmupSeconds = durationSeconds / 10;
+            if (warmupText is not null && !SettingText.TryParseDuration(warmupText, out warmupSeconds))
+            {
+                errors.Add($"--warmup: expected a duration such as 250ms, 5s, 2m or 1h, got '{warmupText}'");
+            }
+
+            var workload = new WorkloadOptions
+            {
+                Turns = parseResult.GetValue(turns),
+                TurnTokens = parseResult.GetValue(turnTokens),
+                ThinkTimeSeconds = parseResult.GetValue(thinkTime),
+                OutputTokens = parseResult.GetValue(outputTokens),
+                DurationSeconds = durationSeconds,
+                WarmupSeconds = warmupSeconds,
+                Users = 1,
+            };
+            errors.AddRange(workload.Validate());
+            var searchMode = parseResult.GetValue(mode);
+            int replicaCount = parseResult.GetValue(replicas);
+            string routerName = parseResult.GetValue(router)!;
+            if (replicaCount is < 1 or > 1024)
+            {
+                errors.Add($"--replicas: must be between 1 and 1024, got {replicaCount}");
+            }
+
+            if (Routers.Create(routerName) is null)
+            {
+                errors.Add($"--router: '{routerName}' is not one of {string.Join(", ", Routers.Names)}");
+            }
+
+            var targetUserCount = parseResult.GetValue(targetUsers);
+            if (targetUserCount is < 1)
+            {
+                errors.Add($"--target-users: must be at least 1, got {targetUserCount}");
+            }
+            else if (targetUserCount is not null && searchMode == CapacityMode.Rate)
+            {
+                errors.Add("--target-users: counts concurrent users, so it needs --mode users");
+            }
+
+            int seedCount = parseResult.GetValue(seeds);
+            if (seedCount is < 1 or > 100)
+            {
+                errors.Add($"--seeds: must be between 1 and 100, got {seedCount}");
+            }
+
+            var prices = ParsePrices(parseResult.GetValue(gpuPrice), errors);
+            var cases = BuildCases(parseResult.GetValue(models), parseResult.GetValue(gpus), parseResult.GetValue(tps), parseResult.GetValue(kvBits), parseResult.GetValue(contexts), workload, errors);
+            var search = new CapacitySearchOptions
+            {
+                Slos = slos ?? SloSet.Parse(DefaultSlo),
+                Mode = searchMode,
+                Seeds = [.. Enumerable.Range(1, Math.Clamp(seedCount, 1, 100))],
+                Precision = parseResult.GetValue(precision),
+                MaxSteps = parseResult.GetValue(maxSteps),
+                Min = searchMode == CapacityMode.Users ? 1 : MinRate(workload),
+                // The workload's own bounds: a million users, or a million conversations a second.
+                Max = 1_000_000,
+            };
+            errors.AddRange(search.Validate());
+            if (errors.Count > 0)
+            {
+                return CliApp.Fail(parseResult, string.Join(Environment.NewLine, errors));
+            }
+
+            var plan = new CapacityPlan
+            {
+                Cases = cases,
+                Engine = engineOptions,
+                Workload = workload,
+                Search = search,
+                Replicas = replicaCount,
+                Router = replicaCount > 1 ? routerName : null,
+            };
+            long start = Stopwatch.GetTimestamp();
+            var outcomes = await RunAsync(plan, CliApp.Error(parseResult), cancellationToken).ConfigureAwait(false);
+
+            // Wall time is the benchmark's figure, not a result: on stderr, so the same seeds print the same stdout.
+            CliApp.Error(parseResult).WriteLine(string.Create(
+                CultureInfo.InvariantCulture,
+                $"capacity: {cases.Count} deployments searched in {Stopwatch.GetElapsedTime(start).TotalSeconds:F1} s wall on {plan.Parallelism} cores"));
+            var report = new CapacityReport(plan, outcomes, targetUserCount, prices);
+            var stdout = CliApp.Out(parseResult);
+            if (parseResult.GetValue(format) == OutputFormat.Json)
+            {
+                OutputFormats.WriteJson(stdout, report.ToJson());
+            }
+            else
+            {
+                report.WriteTable(stdout);
+            }
+
+            if (parseResult.GetValue(chart) is { } file)
+            {
+                if (CapacityChart.Save(file.FullName, search.Slos.Thresholds[0], searchMode, outcomes) is { } chartError)
+                {
+                    return CliApp.Fail(parseResult, chartError);
+                }
+            }
+
+            return CliApp.ExitOk;
+        });
+        return command;
+    }
+
+    /// <summary>
+    /// The lowest rate searched: conversations bringing about 20 measured turns on average, so a run at the floor is
+    /// not judged on a handful.
+    /// </summary>
+    internal static double MinRate(WorkloadOptions workload) =>
+        20.0 / (Math.Max(1, workload.DurationSeconds - workload.WarmupSeconds) * workload.Turns);
+
+    private static async Task<IReadOnlyList<CapacityOutcome>> RunAsync(CapacityPlan plan, TextWriter stderr, CancellationToken cancellationToken)
+    {
+        if (!ReferenceEquals(stderr, Console.Error) || Console.IsErrorRedirected)
+        {
+            return await CapacityPlanner.RunAsync(plan, cancellationToken: cancellationToken).ConfigureAwait(false);
+        }
+
+        // A progress bar only where a person watches; files, pipes and tests get the result alone.
+        var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+        IReadOnlyList<CapacityOutcome> outcomes = [];
+        await console.Progress().AutoClear(true).StartAsync(async ctx =>
+        {
+            var task = ctx.AddTask($"searching {plan.Cases.Count} deployments", maxValue: plan.Cases.Count);
+            outcomes = await CapacityPlanner.RunAsync(plan, _ => task.Increment(1), cancellationToken).ConfigureAwait(false);
+        }).ConfigureAwait(false);
+        return outcomes;
+    }
+
+    private static Dictionary<string, double> ParsePrices(string? text, List<string> errors)
+    {
+        var prices = new Dictionary<string, double>(StringComparer.OrdinalIgnoreCase);
+        foreach (string item in Split(text))
+        {
+            string[] parts = item.Split('=', 2);
+            if (parts.Length != 2
+                || !double.TryParse(parts[1], NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double price)
+                || !(price > 0))
+            {
+                errors.Add($"--gpu-price: '{item}' is not GPU=PRICE with a price above 0 per GPU-hour (a100-80gb=1.8)");
+                continue;
+            }
+
+            prices[parts[0].Trim()] = price;
+        }
+
+        return prices;
+    }
+
+    private static List<CapacityCase> BuildCases(string? modelText, string? gpuText, string? tpText, string? kvBitsText, string? contextText, WorkloadOptions workload, List<string> errors)
+    {
+        string[] modelIds = modelText is null ? [.. Presets.Models.Select(m => m.Id)] : Split(modelText);
+        string[] gpuIds = gpuText is null ? [.. Presets.Gpus.Select(g => g.Id)] : Split(gpuText);
+        var tpValues = ParseList<int?>(tpText, "--tp", s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v : null, errors);
+        var bitValues = ParseList<double?>(kvBitsText, "--kv-bits", s => double.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double v) ? v : null, errors);
+        var contextValues = ParseList<long?>(contextText, "--context", s => SettingText.TryParseTokenCount(s, out long v) ? v : null, errors);
+        var cases = new List<CapacityCase>();
+        foreach (string model in modelIds)
+        {
+            foreach (string gpu in gpuIds)
+            {
+                foreach (int? tp in tpValues)
+                {
+                    foreach (double? bits in bitValues)
+                    {
+                        var options = new ProfileOptions { Model = model, Gpu = gpu, TensorParallel = tp, KvBits = bits };
+                        var problems = options.Validate();
+                        if (problems.Count > 0)
+                        {
+                            errors.AddRange(problems.Select(p => $"{FlagOf(p.Property)}: {p.Problem}").Where(e => !errors.Contains(e)));
+                            continue;
+                        }
+
+                        var deployment = options.ToDeployment();
+                        var contextsHere = contextText is null ? DefaultContextsFor(deployment.Model, workload) : contextValues.Select(c => c!.Value);
+                        cases.AddRange(contextsHere.Select(c => new CapacityCase(deployment, c)));
+                    }
+                }
+            }
+        }
+
+        return cases;
+    }
+
+    /// <summary>
+    /// 8K, 32K and the model's longest context below 128K (its own limit less the output); the last is left out when
+    /// it is within 5% of the one below, where it would repeat that row. A model shorter than 8K gets its longest only.
+    /// </summary>
+    internal static IReadOnlyList<long> DefaultContextsFor(ModelProfile model, WorkloadOptions workload)
+    {
+        long longest = Math.Min(model.MaxContext, LongContextCap) - workload.OutputTokens;
+        var list = DefaultContexts.Where(c => c <= longest).ToList();
+        if (list.Count == 0 || longest > list[^1] * 1.05)
+        {
+            list.Add(longest);
+        }
+
+        return list;
+    }
+
+    private static string FlagOf(string property) => property switch
+    {
+        nameof(ProfileOptions.Model) => "--model",
+        nameof(ProfileOptions.Gpu) => "--gpu",
+        nameof(ProfileOptions.TensorParallel) => "--tp",
+        nameof(ProfileOptions.KvBits) => "--kv-bits",
+        _ => property,
+    };
+
+    private static List<T?> ParseList<T>(string? text, string flag, Func<string, T?> parse, List<string> errors)
+    {
+        if (text is null)
+        {
+            return [default];
+        }
+
+        var values = new List<T?>();
+        foreach (string item in Split(text))
+        {
+            var value = parse(item);
+            if (value is null)
+            {
+                errors.Add($"{flag}: '{item}' is not a valid value");
+                continue;
+            }
+
+            values.Add(value);
+        }
+
+        return values;
+    }
+
+    private static string[] Split(string? text) =>
+        text is null ? [] : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+}

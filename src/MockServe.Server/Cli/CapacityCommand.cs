@@ -4,6 +4,7 @@ using System.Globalization;
 
 using MockServe.Core.Capacity;
 using MockServe.Core.Cluster;
+using MockServe.Core.CostModel;
 using MockServe.Core.Engine;
 using MockServe.Core.Profiles;
 using MockServe.Core.Simulation;
@@ -27,12 +28,19 @@ internal static class CapacityCommand
     /// <summary>The longest context of the default grid: 128Ki tokens, the upper end of common long-context serving.</summary>
     public const long LongContextCap = 131_072;
 
+    /// <summary>The tensor-parallel degrees tried, smallest first, for a case without --tp.</summary>
+    public static IReadOnlyList<int> AutoTensorParallel { get; } = [1, 2, 4, 8];
+
     public static Command Create(SettingSources sources)
     {
         var defaults = new WorkloadOptions();
         var models = new Option<string>("--model") { Description = "Models, comma-separated: preset ids or profile files. Default: every preset.", HelpName = "ID|FILE,..." };
         var gpus = new Option<string>("--gpu") { Description = "GPUs, comma-separated: preset ids or profile files. Default: every preset.", HelpName = "ID|FILE,..." };
-        var tps = new Option<string>("--tp") { Description = "Tensor-parallel degrees, comma-separated. Default: the GPU profile's gpuCount.", HelpName = "N,..." };
+        var tps = new Option<string>("--tp")
+        {
+            Description = "Tensor-parallel degrees, comma-separated. Default: for each case the smallest of 1, 2, 4 and 8 GPUs that holds the weights and one context.",
+            HelpName = "N,...",
+        };
         var kvBits = new Option<string>("--kv-bits") { Description = "Bits per stored KV element, comma-separated. Default: the model's.", HelpName = "B,..." };
         var contexts = new Option<string>("--context") { Description = "First-turn prompt tokens, comma-separated (8k,32k). Default: 8k, 32k and each model's longest below 128K.", HelpName = "TOKENS,..." };
         var turns = new Option<int>("--turns") { Description = "Turns per conversation.", HelpName = "N", DefaultValueFactory = _ => defaults.Turns };
@@ -259,13 +267,33 @@ internal static class CapacityCommand
 
                         var deployment = options.ToDeployment();
                         var contextsHere = contextText is null ? DefaultContextsFor(deployment.Model, workload) : contextValues.Select(c => c!.Value);
-                        cases.AddRange(contextsHere.Select(c => new CapacityCase(deployment, c)));
+                        // Without --tp each case gets the smallest group that can serve it at all, as a planner would start.
+                        cases.AddRange(contextsHere.Select(c => new CapacityCase(tp is null ? SmallestThatFits(deployment, c + workload.OutputTokens) : deployment, c)));
                     }
                 }
             }
         }
 
         return cases;
+    }
+
+    /// <summary>
+    /// The deployment on the smallest tensor-parallel group of 1, 2, 4 or 8 GPUs (from the profile's own count up)
+    /// whose HBM holds the weights and one context of <paramref name="tokens"/>; the profile's own when none does, so
+    /// the case is listed as not fitting.
+    /// </summary>
+    internal static Deployment SmallestThatFits(Deployment deployment, long tokens)
+    {
+        foreach (int tp in AutoTensorParallel.Where(t => t >= deployment.TensorParallel))
+        {
+            var candidate = deployment with { TensorParallel = tp };
+            if (new GpuCostModel(candidate).MaxConcurrentUsers(tokens) >= 1)
+            {
+                return candidate;
+            }
+        }
+
+        return deployment;
     }
 
     /// <summary>

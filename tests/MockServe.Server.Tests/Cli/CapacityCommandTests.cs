@@ -112,12 +112,24 @@ public class CapacityCommandTests
     [Fact]
     public void Capacity_DeploymentWithoutRoom_IsListedAsDoesNotFit()
     {
-        var run = CliRun.Of("capacity", "--model", "llama-3.1-70b,llama-3.1-8b", "--gpu", "a100-80gb", "--context", "8k", "--duration", "1m");
+        var run = CliRun.Of("capacity", "--model", "llama-3.1-70b,llama-3.1-8b", "--gpu", "a100-80gb", "--tp", "1", "--context", "8k", "--duration", "1m");
 
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("llama-3.1-70b   a100-80gb    1        16     8,000     0   does not fit", run.Out);
         Assert.Contains("does not fit: llama-3.1-70b on 1 x a100-80gb at 8,000: --context: 8000 tokens plus 256 output tokens do not fit", run.Out);
         Assert.Matches(@"llama-3\.1-8b\s+a100-80gb\s+1\s+16\s+8,000\s+64\s+\d+\s+concurrency", run.Out);
+    }
+
+    [Fact]
+    public void Capacity_WithoutTp_EachCaseOnTheSmallestGroupThatHoldsIt()
+    {
+        // 70B at 16 bits is 141 GB of weights: two A100s hold them and an 8K context, one does not. 8B fits on one.
+        var run = CliRun.Of("capacity", "--model", "llama-3.1-70b,llama-3.1-8b", "--gpu", "a100-80gb", "--context", "8k", "--duration", "1m");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Matches(@"llama-3\.1-70b\s+a100-80gb\s+2\s+16\s+8,000\s+\d+\s+\d+", run.Out);
+        Assert.Matches(@"llama-3\.1-8b\s+a100-80gb\s+1\s+16\s+8,000\s+64\s+\d+", run.Out);
+        Assert.DoesNotContain("does not fit", run.Out);
     }
 
     [Fact]

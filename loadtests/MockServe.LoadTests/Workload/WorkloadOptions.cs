@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using MockServe.Core.Workload;
+
 namespace MockServe.LoadTests.Workload;
 
 /// <summary>What a user does when its conversation no longer fits the model's context.</summary>

@@ -1,3 +1,5 @@
+using MockServe.Core.Workload;
+
 namespace MockServe.LoadTests.Workload;
 
 /// <summary>

@@ -2,12 +2,19 @@ using MockServe.Core.CostModel;
 using MockServe.Core.Engine;
 using MockServe.Core.Profiles;
 using MockServe.Core.Simulation;
+using MockServe.Core.Workload;
 
 namespace MockServe.Core.Capacity;
 
-/// <summary>One deployment of the grid at one first-turn context.</summary>
+/// <summary>
+/// One deployment of the grid at one first-turn context: a fixed count, or a distribution each conversation's
+/// context is drawn from, with <see cref="ContextTokens"/> then its median (<see cref="LengthMedian"/>).
+/// </summary>
 public sealed record CapacityCase(Deployment Deployment, long ContextTokens)
 {
+    /// <summary>When set, contexts are drawn from it and <see cref="ContextTokens"/> is its median, for the users that fit.</summary>
+    public ILengthDistribution? ContextLengths { get; init; }
+
     public string Model => Deployment.Model.Id;
 
     public string Gpu => Deployment.Gpu.Id;
@@ -77,7 +84,7 @@ public static class CapacityPlanner
     {
         ArgumentNullException.ThrowIfNull(plan);
         ArgumentNullException.ThrowIfNull(@case);
-        var workload = plan.Workload with { ContextTokens = @case.ContextTokens };
+        var workload = plan.Workload with { ContextTokens = @case.ContextTokens, ContextLengths = @case.ContextLengths };
         long fit = new GpuCostModel(@case.Deployment).MaxConcurrentUsers(@case.ContextTokens) * plan.Replicas;
         if (DoesNotFit(@case.Deployment, plan, workload) is { } reason)
         {

@@ -3,6 +3,7 @@ using System.Globalization;
 using MockServe.Core.Cluster;
 using MockServe.Core.Engine;
 using MockServe.Core.Profiles;
+using MockServe.Core.Workload;
 
 namespace MockServe.Core.Simulation;
 
@@ -27,6 +28,7 @@ public sealed class SimulationRunner : IEngineObserver
     private readonly List<double> _itl = [];
     private readonly List<double> _e2e = [];
     private readonly Dictionary<string, long> _cacheStates = NewCacheStates();
+    private readonly long _maxTokens;
     private readonly long _maxPrompt;
     private long _completed;
     private long _rejected;
@@ -81,11 +83,15 @@ public sealed class SimulationRunner : IEngineObserver
         }
 
         Engine = _replicas[0].Engine;
-        _maxPrompt = _replicas.Min(r => Math.Min(r.Engine.CostModel.Deployment.Model.MaxContext, r.Engine.Limits.HbmCapacityTokens)) - workload.OutputTokens;
-        if (workload.ContextTokens > _maxPrompt)
+        _maxTokens = _replicas.Min(r => Math.Min(r.Engine.CostModel.Deployment.Model.MaxContext, r.Engine.Limits.HbmCapacityTokens));
+        // With distributions only the shortest context and output must fit: longer draws are cut to fit (DrawContext).
+        _maxPrompt = _maxTokens - workload.MinOutputTokens;
+        if (workload.MinContextTokens > _maxPrompt)
         {
+            string contextText = workload.ContextLengths is { } c ? $"{c.Min} (the least of {c.Spec})" : $"{workload.ContextTokens}";
+            string outputText = workload.OutputLengths is { } o ? $"{o.Min} (the least of {o.Spec})" : $"{workload.OutputTokens}";
             throw new ArgumentException(
-                $"--context: {workload.ContextTokens} tokens plus {workload.OutputTokens} output tokens do not fit: the model's context is {Engine.CostModel.Deployment.Model.MaxContext} and the HBM left for KV holds {Engine.Limits.HbmCapacityTokens} tokens",
+                $"--context: {contextText} tokens plus {outputText} output tokens do not fit: the model's context is {Engine.CostModel.Deployment.Model.MaxContext} and the HBM left for KV holds {Engine.Limits.HbmCapacityTokens} tokens",
                 nameof(workload));
         }
 
@@ -213,6 +219,7 @@ public sealed class SimulationRunner : IEngineObserver
 
         user.Prompt += result.CompletionTokens;
         user.Turn++;
+        user.Output = 0;
         var session = user.SessionId;
         if (user.Turn >= _workload.Turns || user.Prompt + _workload.TurnTokens > _maxPrompt)
         {
@@ -271,13 +278,24 @@ public sealed class SimulationRunner : IEngineObserver
             return;
         }
 
-        user.Prompt = user.Turn == 0 ? _workload.ContextTokens : user.Prompt + _workload.TurnTokens;
+        if (user.Turn == 0 && user.FirstContext == 0)
+        {
+            // Drawn once per conversation: a refused first turn is sent again with the same context.
+            user.FirstContext = DrawContext();
+        }
+
+        user.Prompt = user.Turn == 0 ? user.FirstContext : user.Prompt + _workload.TurnTokens;
+        if (user.Output == 0)
+        {
+            user.Output = DrawOutput(user.Prompt);
+        }
+
         var request = new InferenceRequest
         {
             RequestId = string.Create(CultureInfo.InvariantCulture, $"u{user.Index}-c{user.Conversation}-t{user.Turn}"),
             SessionId = user.SessionId,
             PromptTokens = user.Prompt,
-            MaxTokens = _workload.OutputTokens,
+            MaxTokens = user.Output,
         };
         _bySession[user.SessionId] = user;
         if (!Place(user).Engine.Submit(request).IsAccepted)
@@ -289,6 +307,21 @@ public sealed class SimulationRunner : IEngineObserver
             _clock.Schedule(_clock.Now + ThinkTime(), _ => StartTurn(user));
         }
     }
+
+    /// <summary>
+    /// The first turn's prompt. A draw longer than fits beside the shortest output is cut to <c>_maxPrompt</c>, as a
+    /// client trims a document to the model's window; without a distribution nothing is drawn, so a seed's trace
+    /// stays as it was before distributions existed.
+    /// </summary>
+    private long DrawContext() =>
+        _workload.ContextLengths is { } lengths ? Math.Min(lengths.Sample(_random), _maxPrompt) : _workload.ContextTokens;
+
+    /// <summary>
+    /// A turn's output tokens: a draw longer than the room left after <paramref name="prompt"/> is cut to it, as a
+    /// server caps max_tokens at the context; the room is at least the shortest output (the later-turn check).
+    /// </summary>
+    private long DrawOutput(long prompt) =>
+        _workload.OutputLengths is { } lengths ? Math.Min(lengths.Sample(_random), _maxTokens - prompt) : _workload.OutputTokens;
 
     private double ThinkTime() => _workload.ThinkTimeSeconds * (0.5 + _random.NextDouble());
 
@@ -324,7 +357,9 @@ public sealed class SimulationRunner : IEngineObserver
             SessionsDropped = _dropped,
             SessionsEvicted = _evicted,
             CacheStates = _cacheStates,
-            MaxConcurrentUsers = _replicas.Sum(r => r.Engine.CostModel.MaxConcurrentUsers(_workload.ContextTokens)),
+            // A distribution's median context stands for it here, as in capacity's Fit.
+            MaxConcurrentUsers = _replicas.Sum(r => r.Engine.CostModel.MaxConcurrentUsers(
+                _workload.ContextLengths is { } lengths ? LengthMedian.Of(lengths) : _workload.ContextTokens)),
             MeanRunning = _runningSeconds / duration,
             MaxRunning = _maxRunning,
             MeanWaiting = _waitingSeconds / duration,
@@ -385,6 +420,12 @@ public sealed class SimulationRunner : IEngineObserver
 
         public long Prompt { get; set; }
 
+        /// <summary>This conversation's first-turn prompt; 0 until drawn.</summary>
+        public long FirstContext { get; set; }
+
+        /// <summary>The output tokens of the turn in flight (kept if it is refused and sent again); 0 until drawn.</summary>
+        public long Output { get; set; }
+
         /// <summary>The replica of the user's last turn.</summary>
         public int Replica { get; set; }
 
@@ -395,6 +436,7 @@ public sealed class SimulationRunner : IEngineObserver
             Conversation++;
             Turn = 0;
             Prompt = 0;
+            FirstContext = 0;
             SessionId = string.Create(CultureInfo.InvariantCulture, $"u{Index}-c{Conversation}");
         }
     }

@@ -1,3 +1,5 @@
+using MockServe.Core.Workload;
+
 namespace MockServe.Core.Simulation;
 
 /// <summary>
@@ -21,6 +23,21 @@ public sealed record WorkloadOptions
     public double ThinkTimeSeconds { get; init; } = 5;
 
     public long OutputTokens { get; init; } = 256;
+
+    /// <summary>
+    /// When set, each conversation's first-turn prompt is drawn from it with the run's seeded source, and
+    /// <see cref="ContextTokens"/> is unused; null keeps every conversation at <see cref="ContextTokens"/>.
+    /// </summary>
+    public ILengthDistribution? ContextLengths { get; init; }
+
+    /// <summary>When set, each turn's output tokens are drawn from it; null keeps <see cref="OutputTokens"/>.</summary>
+    public ILengthDistribution? OutputLengths { get; init; }
+
+    /// <summary>The shortest first-turn prompt the workload sends, the one that must fit.</summary>
+    public long MinContextTokens => ContextLengths?.Min ?? ContextTokens;
+
+    /// <summary>The fewest output tokens a turn asks for.</summary>
+    public long MinOutputTokens => OutputLengths?.Min ?? OutputTokens;
 
     /// <summary>Model seconds to simulate; no turn starts after it.</summary>
     public double DurationSeconds { get; init; } = 3600;

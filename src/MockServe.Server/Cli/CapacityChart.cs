@@ -94,6 +94,6 @@ internal static class CapacityChart
         var c = outcome.Case;
         string bits = c.Deployment.Compression.Bits is { } b ? $", KV {b:0.#} bit" : "";
         string replicas = outcome.Replicas > 1 ? $" x{outcome.Replicas}" : "";
-        return $"{c.Model} on {c.TensorParallel}x {c.Gpu}{replicas}{bits}, {Units.Count(c.ContextTokens)} ctx";
+        return $"{c.Model} on {c.TensorParallel}x {c.Gpu}{replicas}{bits}, {CapacityReport.Context(c)} ctx";
     }
 }

@@ -8,6 +8,7 @@ using MockServe.Core.CostModel;
 using MockServe.Core.Engine;
 using MockServe.Core.Profiles;
 using MockServe.Core.Simulation;
+using MockServe.Core.Workload;
 using MockServe.Server.Configuration;
 
 using Spectre.Console;
@@ -42,11 +43,15 @@ internal static class CapacityCommand
             HelpName = "N,...",
         };
         var kvBits = new Option<string>("--kv-bits") { Description = "Bits per stored KV element, comma-separated. Default: the model's.", HelpName = "B,..." };
-        var contexts = new Option<string>("--context") { Description = "First-turn prompt tokens, comma-separated (8k,32k). Default: 8k, 32k and each model's longest below 128K.", HelpName = "TOKENS,..." };
+        var contexts = new Option<string>("--context")
+        {
+            Description = $"First-turn prompt tokens, comma-separated (8k,32k), or one length spec each conversation's context is drawn from ({LengthSpec.AllowedForms}). Default: 8k, 32k and each model's longest below 128K.",
+            HelpName = "TOKENS,...|SPEC",
+        };
         var turns = new Option<int>("--turns") { Description = "Turns per conversation.", HelpName = "N", DefaultValueFactory = _ => defaults.Turns };
         var turnTokens = TokenCountOption.Create("--turn-tokens", "New prompt tokens of each later turn.", defaults.TurnTokens, "N");
         var thinkTime = DurationOption.Create("--think-time", "Mean pause between a turn's last token and the next turn (uniform in 0.5x..1.5x).", defaults.ThinkTimeSeconds);
-        var outputTokens = TokenCountOption.Create("--output-tokens", "Tokens generated per turn.", defaults.OutputTokens, "N");
+        var outputTokens = LengthOption.Create("--output-tokens", "Tokens generated per turn, drawn per turn from a spec.", defaults.OutputTokens, "N|SPEC");
         var duration = DurationOption.Create("--duration", "Model time of each simulated run.", DefaultDurationSeconds);
         var warmup = new Option<string>("--warmup") { Description = "Model time at the start of each run left out of the results. Default: 10% of --duration.", HelpName = "DURATION" };
         var seeds = new Option<int>("--seeds") { Description = "Seeds per point (1, 2, ... N): a point passes only if every seed's run meets every SLO.", HelpName = "N", DefaultValueFactory = _ => 1 };
@@ -97,12 +102,14 @@ internal static class CapacityCommand
                 errors.Add($"--warmup: expected a duration such as 250ms, 5s, 2m or 1h, got '{warmupText}'");
             }
 
+            var outputValue = parseResult.GetValue(outputTokens)!;
             var workload = new WorkloadOptions
             {
                 Turns = parseResult.GetValue(turns),
                 TurnTokens = parseResult.GetValue(turnTokens),
                 ThinkTimeSeconds = parseResult.GetValue(thinkTime),
-                OutputTokens = parseResult.GetValue(outputTokens),
+                OutputTokens = outputValue.Lengths is null ? outputValue.Tokens : defaults.OutputTokens,
+                OutputLengths = outputValue.Lengths,
                 DurationSeconds = durationSeconds,
                 WarmupSeconds = warmupSeconds,
                 Users = 1,
@@ -247,7 +254,9 @@ internal static class CapacityCommand
         string[] gpuIds = gpuText is null ? [.. Presets.Gpus.Select(g => g.Id)] : Split(gpuText);
         var tpValues = ParseList<int?>(tpText, "--tp", s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v : null, errors);
         var bitValues = ParseList<double?>(kvBitsText, "--kv-bits", s => double.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double v) ? v : null, errors);
-        var contextValues = ParseList<long?>(contextText, "--context", s => SettingText.TryParseTokenCount(s, out long v) ? v : null, errors);
+        var contextValues = ParseContexts(contextText, errors);
+        // A drawn output is sized at its median, as a drawn context is; fixed, it is the count as before.
+        long typicalOutput = workload.OutputLengths is { } outputs ? LengthMedian.Of(outputs) : workload.OutputTokens;
         var cases = new List<CapacityCase>();
         foreach (string model in modelIds)
         {
@@ -266,9 +275,12 @@ internal static class CapacityCommand
                         }
 
                         var deployment = options.ToDeployment();
-                        var contextsHere = contextText is null ? DefaultContextsFor(deployment.Model, workload) : contextValues.Select(c => c!.Value);
+                        var contextsHere = contextText is null ? DefaultContextsFor(deployment.Model, workload).Select(c => new LengthValue(c, null)) : contextValues;
                         // Without --tp each case gets the smallest group that can serve it at all, as a planner would start.
-                        cases.AddRange(contextsHere.Select(c => new CapacityCase(tp is null ? SmallestThatFits(deployment, c + workload.OutputTokens) : deployment, c)));
+                        cases.AddRange(contextsHere.Select(c => new CapacityCase(tp is null ? SmallestThatFits(deployment, c.Tokens + typicalOutput) : deployment, c.Tokens)
+                        {
+                            ContextLengths = c.Lengths,
+                        }));
                     }
                 }
             }
@@ -302,7 +314,8 @@ internal static class CapacityCommand
     /// </summary>
     internal static IReadOnlyList<long> DefaultContextsFor(ModelProfile model, WorkloadOptions workload)
     {
-        long longest = Math.Min(model.MaxContext, LongContextCap) - workload.OutputTokens;
+        // The shortest output is what the simulator checks a context against (a longer draw is cut to fit).
+        long longest = Math.Min(model.MaxContext, LongContextCap) - workload.MinOutputTokens;
         var list = DefaultContexts.Where(c => c <= longest).ToList();
         if (list.Count == 0 || longest > list[^1] * 1.05)
         {
@@ -310,6 +323,27 @@ internal static class CapacityCommand
         }
 
         return list;
+    }
+
+    /// <summary>
+    /// Counts, comma-separated; or one length spec, taken whole when the value has a colon (a spec's own commas, as in
+    /// lognormal:8000,0.8, are not list separators), its case sized at the spec's median.
+    /// </summary>
+    private static List<LengthValue> ParseContexts(string? text, List<string> errors)
+    {
+        if (text is null || !text.Contains(':', StringComparison.Ordinal))
+        {
+            return [.. ParseList<long?>(text, "--context", s => TokenCounts.TryParse(s, out long v) ? v : null, errors)
+                .Where(v => v is not null).Select(v => new LengthValue(v!.Value, null))];
+        }
+
+        if (!LengthOption.TryParse("--context", text, out var value, out string? error))
+        {
+            errors.Add(error);
+            return [];
+        }
+
+        return [value with { Tokens = LengthMedian.Of(value.Lengths!) }];
     }
 
     private static string FlagOf(string property) => property switch

@@ -17,7 +17,7 @@ internal sealed class CapacityReport(CapacityPlan plan, IReadOnlyList<CapacityOu
         string cluster = plan.Replicas > 1 ? $", {plan.Replicas} replicas behind {plan.Router}" : "";
         writer.WriteLine(
             $"SLO {plan.Search.Slos} on every one of {plan.Search.Seeds.Count} seed(s); {w.Turns} turns of +{Units.Count(w.TurnTokens)} tokens, " +
-            $"{Units.Count(w.OutputTokens)} output tokens, think {Units.Seconds(w.ThinkTimeSeconds)}; runs of {Units.Seconds(w.DurationSeconds)} " +
+            $"{SimulateCommand.OutputText(w)} output tokens, think {Units.Seconds(w.ThinkTimeSeconds)}; runs of {Units.Seconds(w.DurationSeconds)} " +
             $"after {Units.Seconds(w.WarmupSeconds)} of warm-up{cluster}");
 
         var columns = new List<string> { "Model", "GPU", "TP", "KV bits", "Context", "Fit", Users ? "Users" : "Rate /s", "Binding limit", "SLO at the answer", "Goodput" };
@@ -42,13 +42,13 @@ internal sealed class CapacityReport(CapacityPlan plan, IReadOnlyList<CapacityOu
                 o.Case.Gpu,
                 o.Case.TensorParallel.ToString(CultureInfo.InvariantCulture),
                 Number(KvBits(o)),
-                Units.Count(o.Case.ContextTokens),
+                Context(o.Case),
                 Units.Count(o.MaxConcurrentUsers),
             };
             if (o.Result is not { } r)
             {
                 row.AddRange(["does not fit", "", "", ""]);
-                notes.Add($"{o.Case.Model} on {o.Case.TensorParallel} x {o.Case.Gpu} at {Units.Count(o.Case.ContextTokens)}: {o.DoesNotFit}");
+                notes.Add($"{o.Case.Model} on {o.Case.TensorParallel} x {o.Case.Gpu} at {Context(o.Case)}: {o.DoesNotFit}");
             }
             else
             {
@@ -101,6 +101,7 @@ internal sealed class CapacityReport(CapacityPlan plan, IReadOnlyList<CapacityOu
         plan.Workload.TurnTokens,
         plan.Workload.ThinkTimeSeconds,
         plan.Workload.OutputTokens,
+        OutputLengths = plan.Workload.OutputLengths?.Spec,
         plan.Workload.DurationSeconds,
         plan.Workload.WarmupSeconds,
         plan.Replicas,
@@ -113,6 +114,7 @@ internal sealed class CapacityReport(CapacityPlan plan, IReadOnlyList<CapacityOu
             Tp = o.Case.TensorParallel,
             KvBits = KvBits(o),
             o.Case.ContextTokens,
+            ContextLengths = o.Case.ContextLengths?.Spec,
             o.MaxConcurrentUsers,
             o.DoesNotFit,
             Found = o.Result?.Answer,
@@ -173,4 +175,7 @@ internal sealed class CapacityReport(CapacityPlan plan, IReadOnlyList<CapacityOu
         BindingLimit.Decoding => "decoding",
         _ => "context switching",
     };
+
+    /// <summary>The Context column: the count, or the spec the contexts were drawn from.</summary>
+    internal static string Context(CapacityCase c) => c.ContextLengths?.Spec ?? Units.Count(c.ContextTokens);
 }

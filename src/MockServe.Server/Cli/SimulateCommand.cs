@@ -24,11 +24,11 @@ internal static class SimulateCommand
     {
         var defaults = new WorkloadOptions();
         var users = new Option<int>("--users") { Description = "Concurrent users, each holding one conversation at a time (required unless --rate).", HelpName = "N" };
-        var context = TokenCountOption.Create("--context", "Prompt tokens of a conversation's first turn.", defaults.ContextTokens);
+        var context = LengthOption.Create("--context", "Prompt tokens of a conversation's first turn, drawn per conversation from a spec.", defaults.ContextTokens);
         var turns = new Option<int>("--turns") { Description = "Turns per conversation; then the session closes and a new one starts.", HelpName = "N", DefaultValueFactory = _ => defaults.Turns };
         var turnTokens = TokenCountOption.Create("--turn-tokens", "New prompt tokens of each later turn.", defaults.TurnTokens, "N");
         var thinkTime = DurationOption.Create("--think-time", "Mean pause between a turn's last token and the next turn (uniform in 0.5x..1.5x).", defaults.ThinkTimeSeconds);
-        var outputTokens = TokenCountOption.Create("--output-tokens", "Tokens generated per turn.", defaults.OutputTokens, "N");
+        var outputTokens = LengthOption.Create("--output-tokens", "Tokens generated per turn, drawn per turn from a spec.", defaults.OutputTokens, "N|SPEC");
         var duration = DurationOption.Create("--duration", "Model time to simulate.", defaults.DurationSeconds);
         var seed = new Option<int>("--seed") { Description = "Seed of the arrival and think-time draws; a seed reproduces a run exactly.", HelpName = "S", DefaultValueFactory = _ => defaults.Seed };
         var rate = new Option<double>("--rate")
@@ -74,14 +74,18 @@ internal static class SimulateCommand
                 engineOptions = settings.Get<EngineOptions>();
             }
 
+            var contextValue = parseResult.GetValue(context)!;
+            var outputValue = parseResult.GetValue(outputTokens)!;
             var workload = new WorkloadOptions
             {
                 Users = parseResult.GetResult(users) is null ? defaults.Users : parseResult.GetValue(users),
-                ContextTokens = parseResult.GetValue(context),
+                ContextTokens = contextValue.Lengths is null ? contextValue.Tokens : defaults.ContextTokens,
+                ContextLengths = contextValue.Lengths,
                 Turns = parseResult.GetValue(turns),
                 TurnTokens = parseResult.GetValue(turnTokens),
                 ThinkTimeSeconds = parseResult.GetValue(thinkTime),
-                OutputTokens = parseResult.GetValue(outputTokens),
+                OutputTokens = outputValue.Lengths is null ? outputValue.Tokens : defaults.OutputTokens,
+                OutputLengths = outputValue.Lengths,
                 DurationSeconds = parseResult.GetValue(duration),
                 Seed = parseResult.GetValue(seed),
                 ArrivalRate = parseResult.GetValue(rate),
@@ -174,12 +178,12 @@ internal static class SimulateCommand
         string load = w.ArrivalRate > 0 ? $"{w.ArrivalRate:G4} conversations/s arriving" : $"{Units.Count(w.Users)} users";
         string warmup = w.WarmupSeconds > 0 ? $" ({Units.Seconds(w.WarmupSeconds)} of warm-up left out)" : "";
         writer.WriteLine(
-            $"{r.Model} on {fleet}{r.TensorParallel} x {r.Gpu}, {r.Scheduler}: {load}, {Units.Count(w.ContextTokens)}-token context, " +
-            $"{w.Turns} turns of +{Units.Count(w.TurnTokens)} tokens, {Units.Count(w.OutputTokens)} output tokens, think {Units.Seconds(w.ThinkTimeSeconds)}, " +
+            $"{r.Model} on {fleet}{r.TensorParallel} x {r.Gpu}, {r.Scheduler}: {load}, {ContextText(w)} context, " +
+            $"{w.Turns} turns of +{Units.Count(w.TurnTokens)} tokens, {OutputText(w)} output tokens, think {Units.Seconds(w.ThinkTimeSeconds)}, " +
             $"{Units.Seconds(w.DurationSeconds)} of model time{warmup}, seed {w.Seed}");
 
         var metrics = ConsoleTable.Create("Metric", "Value", "").RightAlign(1);
-        metrics.AddRow("Concurrency", $"{r.MeanRunning:F2}", $"mean running sequences (max {r.MaxRunning}, mean waiting {r.MeanWaiting:F1}, {Units.Count(r.MaxConcurrentUsers)} users fit at the first-turn context)");
+        metrics.AddRow("Concurrency", $"{r.MeanRunning:F2}", $"mean running sequences (max {r.MaxRunning}, mean waiting {r.MeanWaiting:F1}, {Units.Count(r.MaxConcurrentUsers)} users fit at the {(w.ContextLengths is null ? "" : "median ")}first-turn context)");
         metrics.AddRow("Prefilling", $"{r.PrefillTokensPerSecond:F0} tok/s", $"{Units.Count(r.PrefillTokens)} tokens prefilled, {Units.Count(r.CachedTokens)} reused from cache, {Units.Count(r.RecomputedTokens)} recomputed");
         metrics.AddRow("Decoding", $"{r.DecodeTokensPerSecond:F1} tok/s", $"{Units.Count(r.TokensGenerated)} tokens generated");
         metrics.AddRow("Context switching", $"{r.ContextSwitchesPerSecond:F3} /s", $"{Units.Count(r.ContextSwitches)} swaps, {Units.Bytes(r.SwapBytes)} moved, {Units.Count(r.Preemptions)} preemptions, {Units.Count(r.SessionsDropped)} sessions dropped, {Units.Count(r.SessionsEvicted)} evicted at the session limit");
@@ -215,6 +219,11 @@ internal static class SimulateCommand
             $"Simulated {Units.Count(r.Events)} events and {Units.Count(r.Steps)} steps in {run.WallSeconds:F2} s wall, {run.CpuSeconds:F2} s CPU " +
             $"({run.EventsPerCpuSecond / 1e6:F2} M events per CPU second).");
     }
+
+    /// <summary>"50K-token", or the spec a conversation's context is drawn from.</summary>
+    internal static string ContextText(WorkloadOptions w) => w.ContextLengths is { } lengths ? lengths.Spec : $"{Units.Count(w.ContextTokens)}-token";
+
+    internal static string OutputText(WorkloadOptions w) => w.OutputLengths is { } lengths ? lengths.Spec : Units.Count(w.OutputTokens);
 
     /// <summary>Reports on the caller's thread (Progress&lt;T&gt; would post to the thread pool).</summary>
     private sealed class SynchronousProgress(Action<double> report) : IProgress<double>

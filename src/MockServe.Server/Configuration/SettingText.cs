@@ -1,5 +1,7 @@
 using System.Globalization;
 
+using MockServe.Core.Workload;
+
 namespace MockServe.Server.Configuration;
 
 /// <summary>
@@ -46,35 +48,6 @@ public static class SettingText
         return $"{seconds.ToString(CultureInfo.InvariantCulture)}s";
     }
 
-    public static bool TryParseTokenCount(string text, out long tokens)
-    {
-        ArgumentNullException.ThrowIfNull(text);
-        tokens = 0;
-        double multiplier = 1;
-        string digits = text.Trim();
-        if (digits.EndsWith('k') || digits.EndsWith('K'))
-        {
-            multiplier = 1e3;
-            digits = digits[..^1];
-        }
-        else if (digits.EndsWith('m') || digits.EndsWith('M'))
-        {
-            multiplier = 1e6;
-            digits = digits[..^1];
-        }
-
-        if (!double.TryParse(digits, NumberStyles.AllowDecimalPoint | NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out double value))
-        {
-            return false;
-        }
-
-        double scaled = value * multiplier;
-        if (scaled != Math.Floor(scaled) || scaled is < long.MinValue or > long.MaxValue)
-        {
-            return false;
-        }
-
-        tokens = (long)scaled;
-        return true;
-    }
+    /// <summary>Delegates to Core's <see cref="TokenCounts.TryParse"/>, so settings and length specs read counts alike.</summary>
+    public static bool TryParseTokenCount(string text, out long tokens) => TokenCounts.TryParse(text, out tokens);
 }

@@ -1,6 +1,7 @@
 using MockServe.Core.Engine;
 using MockServe.Core.Profiles;
 using MockServe.Core.Simulation;
+using MockServe.Core.Workload;
 
 namespace MockServe.Core.Tests.Simulation;
 
@@ -130,5 +131,75 @@ public class SimulationRunnerTests
             new SimulationRunner(Presets.DefaultDeployment, new EngineOptions(), Small with { ContextTokens = 100_000 }));
 
         Assert.Contains("--context", ex.Message);
+    }
+
+    [Fact]
+    public void Run_ContextDistribution_CutsDrawsLongerThanFitToTheRoomLeft()
+    {
+        // yi-34b on one A100: 13.9 GiB of KV room / 240 KiB a token = 60,912 tokens; less the 64 output tokens the
+        // longest prompt is 60,848. uniform:20k-200k draws above that three times in four ((200,000 - 60,848) / 180,001).
+        var workload = Small with { Users = 3, ContextLengths = LengthSpec.Parse("--context", "uniform:20k-200k") };
+        var firstTurns = new List<long>();
+        var runner = new SimulationRunner(Presets.DefaultDeployment, new EngineOptions(), workload)
+        {
+            TurnMeasured = r => { if (r.Request.RequestId.EndsWith("-t0", StringComparison.Ordinal)) { firstTurns.Add(r.PromptTokens); } },
+        };
+        runner.Run();
+
+        Assert.Equal(60_912, runner.Engine.Limits.HbmCapacityTokens);
+        Assert.Contains(60_848, firstTurns);
+        Assert.All(firstTurns, p => Assert.InRange(p, 20_000, 60_848));
+        Assert.True(firstTurns.Distinct().Count() > 1, string.Join(",", firstTurns));
+    }
+
+    [Fact]
+    public void Run_OutputDistribution_EachTurnGeneratesItsOwnDraw()
+    {
+        var workload = Small with { OutputLengths = LengthSpec.Parse("--output-tokens", "uniform:10-20") };
+        var turns = new List<RequestResult>();
+        var runner = new SimulationRunner(Presets.DefaultDeployment, new EngineOptions(), workload) { TurnMeasured = turns.Add };
+        runner.Run();
+
+        Assert.NotEmpty(turns);
+        Assert.All(turns, t => Assert.InRange(t.Request.MaxTokens, 10, 20));
+        Assert.All(turns, t => Assert.Equal(t.Request.MaxTokens, t.CompletionTokens));
+        Assert.True(turns.Select(t => t.Request.MaxTokens).Distinct().Count() > 1);
+    }
+
+    [Fact]
+    public void Run_SameSeedWithDistributions_GivesTheSameTrace()
+    {
+        var workload = Small with
+        {
+            ContextLengths = LengthSpec.Parse("--context", "lognormal:8000,0.8"),
+            OutputLengths = LengthSpec.Parse("--output-tokens", "normal:64,16"),
+        };
+
+        Assert.Equal(Run(workload).Trace, Run(workload).Trace);
+    }
+
+    [Fact]
+    public void Run_FixedSpecs_GiveTheTraceOfPlainCounts()
+    {
+        // A fixed spec draws nothing from the seeded source, so it runs exactly as --context 20000 --output-tokens 64.
+        var workload = Small with
+        {
+            ContextTokens = 1,
+            OutputTokens = 1,
+            ContextLengths = LengthSpec.Parse("--context", "fixed:20000"),
+            OutputLengths = LengthSpec.Parse("--output-tokens", "fixed:64"),
+        };
+
+        Assert.Equal(Run(Small).Trace, Run(workload).Trace);
+    }
+
+    [Fact]
+    public void Constructor_ContextDistributionWhoseShortestDoesNotFit_IsRefusedNamingItsMin()
+    {
+        // The shortest draw, 100,000 tokens, is beyond the 60,912 tokens of KV room: no conversation could start.
+        var ex = Assert.Throws<ArgumentException>(() => new SimulationRunner(
+            Presets.DefaultDeployment, new EngineOptions(), Small with { ContextLengths = LengthSpec.Parse("--context", "uniform:100k-200k") }));
+
+        Assert.Contains("--context: 100000 (the least of uniform:100000-200000) tokens plus 64 output tokens do not fit", ex.Message);
     }
 }

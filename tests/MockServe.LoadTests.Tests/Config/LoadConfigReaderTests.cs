@@ -1,3 +1,4 @@
+using MockServe.Core.Workload;
 using MockServe.LoadTests.Config;
 using MockServe.LoadTests.Simulations;
 using MockServe.LoadTests.Workload;

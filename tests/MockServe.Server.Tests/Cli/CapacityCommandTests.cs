@@ -2,6 +2,7 @@ using System.Text.Json;
 
 using MockServe.Core.Profiles;
 using MockServe.Core.Simulation;
+using MockServe.Core.Workload;
 using MockServe.Server.Cli;
 
 namespace MockServe.Server.Tests.Cli;
@@ -192,6 +193,55 @@ public class CapacityCommandTests
         var model = Presets.FindModel("llama-3.1-8b")! with { MaxContext = 4_096 };
 
         Assert.Equal([4_096 - 256], CapacityCommand.DefaultContextsFor(model, new WorkloadOptions()));
+    }
+
+    [Fact]
+    public void Capacity_ContextSpec_IsOneCaseFitAtItsMedian()
+    {
+        var run = CliRun.Of([.. YiOnA100, "--context", "lognormal:8000,0.8", "--slo", "ttft-p50=2s"]);
+
+        Assert.Equal(0, run.ExitCode);
+        // One case: the spec's own comma is not a list separator.
+        var deployment = Assert.Single(Deployments(run));
+        Assert.Equal("lognormal:8000,0.8", deployment.GetProperty("contextLengths").GetString());
+        // The sampled median is within 2% of 8,000 (LengthMedianTests); 60,912 tokens of KV / 8,160 = 7.5 and
+        // / 7,840 = 7.8, so 7 users fit either way.
+        Assert.InRange(deployment.GetProperty("contextTokens").GetInt64(), 7_840, 8_160);
+        Assert.Equal(7, deployment.GetProperty("maxConcurrentUsers").GetInt64());
+        Assert.True(deployment.GetProperty("found").GetDouble() >= 1);
+    }
+
+    [Fact]
+    public void Capacity_Specs_TablePrintsThemAsWritten()
+    {
+        var run = CliRun.Of(
+            "capacity", "--model", "yi-34b", "--gpu", "a100-80gb", "--duration", "1m", "--max-steps", "2",
+            "--context", "uniform:4k-12k", "--output-tokens", "uniform:64-256");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("uniform:64-256 output tokens", run.Out);
+        Assert.Contains(" uniform:4k-12k ", run.Out);
+    }
+
+    [Theory]
+    [InlineData("--context", "uniform:9-3")]
+    [InlineData("--output-tokens", "gamma:2")]
+    public void Capacity_BadLengthSpec_FailsNamingTheFlagTheValueAndTheForms(string option, string value)
+    {
+        var run = CliRun.Of("capacity", "--model", "yi-34b", "--gpu", "a100-80gb", "--duration", "1m", option, value);
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains($"{option} is \"{value}\"", run.Error);
+        Assert.Contains("Allowed forms: " + LengthSpec.AllowedForms, run.Error);
+    }
+
+    [Fact]
+    public void DefaultContextsFor_OutputSpec_LongestLeavesRoomForItsShortestDraw()
+    {
+        // 131,072 less the shortest output of uniform:1000-2000, 1,000 tokens: 130,072 (a longer draw is cut to fit).
+        var workload = new WorkloadOptions { OutputLengths = LengthSpec.Parse("--output-tokens", "uniform:1000-2000") };
+
+        Assert.Equal([8_000, 32_000, 130_072], CapacityCommand.DefaultContextsFor(Presets.FindModel("yi-34b")!, workload));
     }
 
     private static JsonElement[] Deployments(CliRun run)

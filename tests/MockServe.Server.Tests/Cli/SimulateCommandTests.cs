@@ -1,9 +1,14 @@
 using System.Text.Json;
 
+using MockServe.Core.Workload;
+
 namespace MockServe.Server.Tests.Cli;
 
 public class SimulateCommandTests
 {
+    private static readonly string[] SmallWithoutLengths =
+        ["simulate", "--users", "6", "--turns", "3", "--turn-tokens", "100", "--think-time", "2s", "--duration", "2m"];
+
     private static readonly string[] Small =
         ["simulate", "--users", "6", "--context", "20k", "--turns", "3", "--turn-tokens", "100", "--think-time", "2s", "--output-tokens", "64", "--duration", "2m"];
 
@@ -69,6 +74,43 @@ public class SimulateCommandTests
         Assert.Contains("--context", run.Error);
         Assert.Contains("60912", run.Error);
         Assert.Empty(run.Out);
+    }
+
+    [Fact]
+    public void Simulate_LengthSpecs_HeaderPrintsThemAsWritten()
+    {
+        var run = CliRun.Of([.. SmallWithoutLengths, "--context", "lognormal:8000,0.8", "--output-tokens", "uniform:32-64"]);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("6 users, lognormal:8000,0.8 context, 3 turns of +100 tokens, uniform:32-64 output tokens,", run.Out);
+        Assert.Contains("users fit at the median first-turn context", run.Out);
+    }
+
+    [Fact]
+    public void Simulate_OutputSpec_GeneratesOnlyDrawnLengths()
+    {
+        var run = CliRun.Of([.. SmallWithoutLengths, "--context", "20k", "--output-tokens", "uniform:32-64", "--format", "json"]);
+
+        Assert.Equal(0, run.ExitCode);
+        using var doc = JsonDocument.Parse(run.Out);
+        long completed = doc.RootElement.GetProperty("requestsCompleted").GetInt64();
+        long inFlight = doc.RootElement.GetProperty("requestsInFlight").GetInt64();
+        long tokens = doc.RootElement.GetProperty("tokensGenerated").GetInt64();
+        // Each completed turn generated 32 to 64 tokens; a turn in flight at the end, at most 64.
+        Assert.InRange(tokens, completed * 32, (completed + inFlight) * 64);
+        Assert.Equal("uniform:32-64", doc.RootElement.GetProperty("workload").GetProperty("outputLengths").GetProperty("spec").GetString());
+    }
+
+    [Theory]
+    [InlineData("--context", "uniform:9-3")]
+    [InlineData("--output-tokens", "gamma:2")]
+    public void Simulate_BadLengthSpec_FailsNamingTheFlagTheValueAndTheForms(string option, string value)
+    {
+        var run = CliRun.Of("simulate", "--users", "2", option, value);
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains($"{option} is \"{value}\"", run.Error);
+        Assert.Contains("Allowed forms: " + LengthSpec.AllowedForms, run.Error);
     }
 
     [Theory]

@@ -5,25 +5,6 @@ namespace MockServe.Server.Tests.Configuration;
 public sealed class SettingTextTests
 {
     [Theory]
-    [InlineData("50000", 50_000)]
-    [InlineData("50k", 50_000)]
-    [InlineData("1.5M", 1_500_000)]
-    public void TryParseTokenCount_Suffix_Multiplies(string text, long expected)
-    {
-        Assert.True(SettingText.TryParseTokenCount(text, out long tokens));
-        Assert.Equal(expected, tokens);
-    }
-
-    [Theory]
-    [InlineData("1.5")]
-    [InlineData("ten")]
-    [InlineData("")]
-    public void TryParseTokenCount_NotAWholeCount_Fails(string text)
-    {
-        Assert.False(SettingText.TryParseTokenCount(text, out _));
-    }
-
-    [Theory]
     [InlineData("45", 45)]
     [InlineData("250ms", 0.25)]
     [InlineData("2m", 2 * 60)]

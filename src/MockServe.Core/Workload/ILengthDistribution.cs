@@ -1,4 +1,4 @@
-namespace MockServe.LoadTests.Workload;
+namespace MockServe.Core.Workload;
 
 /// <summary>
 /// A distribution of token counts (prompt, output, user message, turns per conversation), written as a spec

@@ -1,4 +1,4 @@
-namespace MockServe.LoadTests.Workload;
+namespace MockServe.Core.Workload;
 
 internal sealed class FixedLength(long value) : ILengthDistribution
 {

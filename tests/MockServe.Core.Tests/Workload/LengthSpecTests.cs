@@ -1,6 +1,6 @@
-using MockServe.LoadTests.Workload;
+using MockServe.Core.Workload;
 
-namespace MockServe.LoadTests.Tests.Workload;
+namespace MockServe.Core.Tests.Workload;
 
 public class LengthSpecTests
 {

@@ -1,8 +1,6 @@
 using System.Globalization;
 
-using MockServe.Server.Configuration;
-
-namespace MockServe.LoadTests.Workload;
+namespace MockServe.Core.Workload;
 
 /// <summary>
 /// Parses length specs, as flags and scenario files write them: <c>fixed:50000</c>, <c>uniform:4000-32000</c>,
@@ -88,7 +86,7 @@ public static class LengthSpec
     {
         if (parts.Length is < 2 or > 3
             || !TryTokens(parts[0], out long mean)
-            || !SettingText.TryParseTokenCount(parts[1], out long sd) || sd < 0)
+            || !TokenCounts.TryParse(parts[1], out long sd) || sd < 0)
         {
             return "normal takes MEAN,SD[,MIN-MAX]: a mean of at least 1 token and a standard deviation of at least 0";
         }
@@ -205,7 +203,7 @@ public static class LengthSpec
     }
 
     private static bool TryTokens(string text, out long tokens) =>
-        SettingText.TryParseTokenCount(text, out tokens) && tokens >= 1;
+        TokenCounts.TryParse(text, out tokens) && tokens >= 1;
 
     private static bool TryRange(string text, out long min, out long max)
     {

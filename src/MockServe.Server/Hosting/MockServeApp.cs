@@ -89,8 +89,9 @@ public static class MockServeApp
             k.Listen(bind, server.MetricsPort, l => tls.Use(l, HttpProtocols.Http1));
             if (server.HttpPort != 0)
             {
-                // OpenAI clients speak HTTP/1.1; without TLS Kestrel takes HTTP/2 on this endpoint from clients with prior knowledge.
-                k.Listen(bind, server.HttpPort, l => tls.Use(l, HttpProtocols.Http1AndHttp2));
+                // OpenAI clients speak HTTP/1.1. Kestrel offers HTTP/2 beside it only through TLS's ALPN: on a cleartext
+                // endpoint for both it serves HTTP/1.1 alone (and warns), so h2c would need a port of its own.
+                k.Listen(bind, server.HttpPort, l => tls.Use(l, tls.IsEnabled ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1));
             }
 
             k.Limits.Http2.MaxStreamsPerConnection = server.MaxStreamsPerConnection;

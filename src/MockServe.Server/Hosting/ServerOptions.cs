@@ -21,7 +21,7 @@ public sealed class ServerOptions
     public int MetricsPort { get; set; } = 9464;
 
     /// <summary>
-    /// OpenAI-compatible HTTP (HTTP/1.1, and h2c with prior knowledge; HTTPS when TLS is on): /v1/models,
+    /// OpenAI-compatible HTTP (HTTP/1.1; HTTP/1.1 and HTTP/2 over TLS when TLS is on): /v1/models,
     /// /v1/completions, /v1/chat/completions, /tokenize, /health and /metrics. 0 turns it off: vLLM's port 8000 is
     /// often taken on a developer's machine, and the gRPC faces need none of it.
     /// </summary>

@@ -203,8 +203,11 @@ internal sealed class OpenAiEndpoints(EngineHost host, Deployment deployment, IP
         catch (JsonException ex)
         {
             // The reader names the JSON path of what it could not read ($.max_tokens, $.messages[0].role): its first name is the field.
-            string field = ex.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..].Split('.', '[')[0] : "body";
-            throw Errors.Invalid($"{field}: {ex.Message}");
+            string? field = ex.Path is { Length: > 2 } p && p.StartsWith("$.", StringComparison.Ordinal) ? p[2..].Split('.', '[')[0] : null;
+            // The converter's own message names .NET types; the reader's (bad syntax) says what is wrong with the JSON.
+            throw Errors.Invalid(field is null
+                ? $"body: not a JSON object of this endpoint's request: {ex.Message}"
+                : $"{field}: not a value of this field's JSON type (at {ex.Path}, line {ex.LineNumber + 1}, byte {ex.BytePositionInLine})");
         }
     }
 

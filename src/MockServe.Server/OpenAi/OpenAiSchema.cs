@@ -108,5 +108,7 @@ internal static class OpenAiJson
     {
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        // Bodies and events are JSON, never HTML: a prompt's quotes and angle brackets stay as they were (vLLM's do).
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 }

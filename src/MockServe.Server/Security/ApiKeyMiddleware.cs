@@ -89,7 +89,7 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyTable keys, I
             : KeyedEndpoint.Api;
     }
 
-    private static Task RefuseAsync(HttpContext context, ApiKeyCheck check)
+    private Task RefuseAsync(HttpContext context, ApiKeyCheck check)
     {
         var response = context.Response;
         if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
@@ -100,6 +100,13 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyTable keys, I
 
         response.StatusCode = StatusCodes.Status401Unauthorized;
         response.Headers.WWWAuthenticate = check == ApiKeyCheck.Invalid ? "Bearer error=\"invalid_token\"" : "Bearer";
+        if (context.Connection.LocalPort == _httpPort && _httpPort != 0)
+        {
+            // OpenAI clients read the reason from OpenAI's error object.
+            var error = new OpenAi.ErrorResponse(new OpenAi.ErrorBody(check.Problem ?? "", "invalid_request_error", null, "invalid_api_key"));
+            return OpenAi.OpenAiResponder.WriteErrorAsync(context, StatusCodes.Status401Unauthorized, error, null, context.RequestAborted);
+        }
+
         return response.WriteAsync(check.Problem + "\n");
     }
 }

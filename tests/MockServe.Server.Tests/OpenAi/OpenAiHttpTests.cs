@@ -226,6 +226,33 @@ public class OpenAiHttpTests
     }
 
     [Fact]
+    public async Task Completions_MaxTokensNotANumber_400NamingTheField()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = Http(server);
+
+        var (response, json) = await PostAsync(http, "completions", new { prompt = "hi", max_tokens = "lots" });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("max_tokens", json.GetProperty("error").GetProperty("param").GetString());
+        Assert.StartsWith("max_tokens: not a value of this field's JSON type (at $.max_tokens", json.GetProperty("error").GetProperty("message").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Completions_ApiKeysOnWithoutKey_401ButHealthOpen()
+    {
+        await using var server = await TestServer.StartAsync(("Server:ApiKeys", "k-0123456789abcdef"));
+        using var http = Http(server);
+
+        var (completion, json) = await PostAsync(http, "completions", new { prompt = "hi", max_tokens = 1 });
+        var health = await http.GetAsync(new Uri(server.OpenAiUri, "/health"));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, completion.StatusCode);
+        Assert.Equal("invalid_api_key", json.GetProperty("error").GetProperty("code").GetString());
+        Assert.Equal(HttpStatusCode.OK, health.StatusCode);
+    }
+
+    [Fact]
     public async Task CompleteChat_UnknownModel_404ModelNotFound()
     {
         await using var server = await TestServer.StartAsync();

@@ -314,6 +314,42 @@ public class OpenAiHttpTests
     }
 
     [Fact]
+    public async Task CompletionsStream_InjectedAbort_ErrorEventAfterTheTokensThenDone()
+    {
+        await using var server = await TestServer.StartAsync();
+        using var http = Http(server);
+        using var request = new HttpRequestMessage(HttpMethod.Post, "completions")
+        {
+            Content = JsonContent.Create(new { prompt = "hi", max_tokens = 10, ignore_eos = true, stream = true }),
+            Headers = { { "x-mockserve-fail", "abort" } },
+        };
+
+        using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
+        var events = await ReadEventsAsync(response);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("[DONE]", events[^1]);
+        var error = JsonDocument.Parse(events[^2]).RootElement.GetProperty("error");
+        // An abort strikes at half the target: 10 / 2 = 5 tokens.
+        Assert.Equal("injected failure (abort): the stream broke after 5 tokens", error.GetProperty("message").GetString());
+        Assert.Equal("server_error", error.GetProperty("type").GetString());
+        Assert.Equal("internal", error.GetProperty("code").GetString());
+    }
+
+    [Fact]
+    public async Task CompleteChat_SessionWithTurnInFlight_409()
+    {
+        await using var server = await TestServer.StartOnFakeClockAsync();
+        using var first = server.Client.Generate(new GenerateRequest { SessionId = "busy", PromptTokens = 4000, MaxTokens = 2000, IgnoreEos = true });
+        await server.WaitForPoolAsync(p => p.RequestsRunning == 1);
+
+        var ex = await Assert.ThrowsAsync<ClientResultException>(() => Chat(server, session: "busy").CompleteChatAsync([new UserChatMessage("Hello")]));
+
+        Assert.Equal(409, ex.Status);
+        Assert.Contains("session_id: 'busy' already has a turn in flight", ex.Message);
+    }
+
+    [Fact]
     public async Task CompletionsStream_ClientDisconnects_RequestCancelledAndKvFreed()
     {
         await using var server = await TestServer.StartOnFakeClockAsync();

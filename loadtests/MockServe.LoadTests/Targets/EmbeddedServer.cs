@@ -37,6 +37,8 @@ public sealed class EmbeddedServer : IAsyncDisposable
         {
             ["MockServe:Server:Port"] = port.ToString(CultureInfo.InvariantCulture),
             ["MockServe:Server:MetricsPort"] = metricsPort.ToString(CultureInfo.InvariantCulture),
+            // The driver speaks gRPC; port 8000 may be another server's (or another embedded run's).
+            ["MockServe:Server:HttpPort"] = "0",
             ["MockServe:Server:BindAddress"] = "127.0.0.1",
             // The load driver owns the console: the server only speaks up for warnings.
             ["Logging:LogLevel:Default"] = "Warning",

@@ -13,6 +13,7 @@ using MockServe.Core.Profiles;
 using MockServe.Server.Configuration;
 using MockServe.Server.Failures;
 using MockServe.Server.Metrics;
+using MockServe.Server.OpenAi;
 using MockServe.Server.Protocol;
 using MockServe.Server.Security;
 using MockServe.Server.Services;
@@ -86,10 +87,20 @@ public static class MockServeApp
             var bind = IPAddress.Parse(server.BindAddress);
             k.Listen(bind, server.Port, l => tls.Use(l, HttpProtocols.Http2));
             k.Listen(bind, server.MetricsPort, l => tls.Use(l, HttpProtocols.Http1));
+            if (server.HttpPort != 0)
+            {
+                // OpenAI clients speak HTTP/1.1. Kestrel offers HTTP/2 beside it only through TLS's ALPN: on a cleartext
+                // endpoint for both it serves HTTP/1.1 alone (and warns), so h2c would need a port of its own.
+                k.Listen(bind, server.HttpPort, l => tls.Use(l, tls.IsEnabled ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1));
+            }
+
             k.Limits.Http2.MaxStreamsPerConnection = server.MaxStreamsPerConnection;
             // One message header and the largest message; Kestrel's default (30,000,000 bytes) cut calls below the limit.
             k.Limits.MaxRequestBodySize = server.MaxReceiveMessageBytes + (long)GrpcCallGuard.FrameHeaderBytes;
         });
+        // Each server-sent event leaves in its own segment as it is written (Kestrel's default, stated because tokens depend on it).
+        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Transport.Sockets.SocketTransportOptions>(o => o.NoDelay = true);
+        services.AddSingleton<OpenAiEndpoints>();
         services.AddGrpc();
         services.AddOptions<GrpcServiceOptions>().Configure<IOptions<ServerOptions>>((o, server) => o.MaxReceiveMessageSize = server.Value.MaxReceiveMessageBytes);
         services.AddGrpcReflection();
@@ -119,11 +130,19 @@ public static class MockServeApp
         app.Services.GetRequiredService<IPromptTokenizer>();
         SecurityServices.Use(app);
         // ServerMetrics writes the exposition itself: prometheus-net refuses the ':' of vLLM's names.
-        app.MapWhen(c => c.Connection.LocalPort == server.MetricsPort && c.Request.Path == "/metrics", b => b.Run(async c =>
+        async Task Scrape(HttpContext c)
         {
             c.Response.ContentType = PrometheusConstants.TextContentTypeWithVersionAndEncoding;
             await MetricsExposition.ExportTextAsync(registry, c.Response.Body, c.RequestAborted);
-        }));
+        }
+
+        app.MapWhen(c => c.Connection.LocalPort == server.MetricsPort && c.Request.Path == "/metrics", b => b.Run(Scrape));
+        if (server.HttpPort != 0)
+        {
+            // Everything on the HTTP port is the OpenAI face's: no gRPC service is reached from it.
+            var openAi = app.Services.GetRequiredService<OpenAiEndpoints>();
+            app.MapWhen(c => c.Connection.LocalPort == server.HttpPort, b => b.Run(c => openAi.HandleAsync(c, Scrape)));
+        }
         app.UseMiddleware<GrpcCallGuard>(server.MaxReceiveMessageBytes, app.Services.GetRequiredService<EngineHost>().Time);
         app.MapGrpcService<InferenceGrpcService>();
         app.MapGrpcService<TritonGrpcService>();
@@ -138,6 +157,7 @@ public static class MockServeApp
                 server.Replicas > 1 ? $"{server.Replicas} replicas (behind {server.Router}) of {served}" : served,
                 $"{server.BindAddress}:{server.Port}",
                 $"{app.Services.GetRequiredService<ServerTls>().Scheme}://{server.BindAddress}:{server.MetricsPort}/metrics",
+                server.HttpPort == 0 ? "off" : $"{app.Services.GetRequiredService<ServerTls>().Scheme}://{server.BindAddress}:{server.HttpPort}/v1",
                 app.Services.GetRequiredService<IOptions<EngineOptions>>().Value.Scheduler,
                 server.TimeScale);
         });

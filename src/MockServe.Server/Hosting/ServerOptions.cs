@@ -20,7 +20,14 @@ public sealed class ServerOptions
     /// <summary>Prometheus text at http://BIND:PORT/metrics (https when TLS is on).</summary>
     public int MetricsPort { get; set; } = 9464;
 
-    /// <summary>Address both ports bind to; loopback unless set.</summary>
+    /// <summary>
+    /// OpenAI-compatible HTTP (HTTP/1.1; HTTP/1.1 and HTTP/2 over TLS when TLS is on): /v1/models,
+    /// /v1/completions, /v1/chat/completions, /tokenize, /health and /metrics. 0 turns it off: vLLM's port 8000 is
+    /// often taken on a developer's machine, and the gRPC faces need none of it.
+    /// </summary>
+    public int HttpPort { get; set; } = 8000;
+
+    /// <summary>Address every port binds to; loopback unless set.</summary>
     public string BindAddress { get; set; } = "127.0.0.1";
 
     /// <summary>
@@ -127,6 +134,11 @@ public sealed class ServerOptions
         if (MetricsPort is < 0 or > 65535 || (MetricsPort == Port && Port != 0))
         {
             errors.Add(new SettingError(nameof(MetricsPort), $"must be 0 to 65535 and differ from the gRPC port {Port}, got {MetricsPort}"));
+        }
+
+        if (HttpPort is < 0 or > 65535 || (HttpPort != 0 && (HttpPort == Port || HttpPort == MetricsPort)))
+        {
+            errors.Add(new SettingError(nameof(HttpPort), $"must be 0 (off) to 65535 and differ from the gRPC port {Port} and the metrics port {MetricsPort}, got {HttpPort}"));
         }
 
         if (!IPAddress.TryParse(BindAddress, out _))

@@ -13,13 +13,13 @@ internal enum KeyedEndpoint
     /// <summary>mockserve.v1.InferenceService, and anything not named below: always needs a key.</summary>
     Api,
 
-    /// <summary>grpc.health.v1.Health: probes (Kubernetes' among them) cannot send a key.</summary>
+    /// <summary>grpc.health.v1.Health, and GET /health on the HTTP port: probes (Kubernetes' among them) cannot send a key.</summary>
     Health,
 
     /// <summary>Server reflection, v1 and v1alpha.</summary>
     Reflection,
 
-    /// <summary>GET /metrics on the metrics port.</summary>
+    /// <summary>GET /metrics on the metrics port or the HTTP port.</summary>
     Metrics,
 }
 
@@ -54,6 +54,7 @@ internal static class OpenEndpoints
 internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyTable keys, IOptions<ServerOptions> options)
 {
     private readonly int _metricsPort = options.Value.MetricsPort;
+    private readonly int _httpPort = options.Value.HttpPort;
     private readonly HashSet<KeyedEndpoint> _open = OpenEndpoints.From(options.Value);
 
     public Task InvokeAsync(HttpContext context)
@@ -78,14 +79,17 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyTable keys, I
     {
         var path = context.Request.Path;
         // Exactly what the metrics branch serves: nothing else is ever taken for a scrape.
-        return context.Connection.LocalPort == _metricsPort && path == "/metrics" ? KeyedEndpoint.Metrics
+        int port = context.Connection.LocalPort;
+        bool http = port == _httpPort && _httpPort != 0;
+        return (port == _metricsPort || http) && path == "/metrics" ? KeyedEndpoint.Metrics
+            : http && path == "/health" ? KeyedEndpoint.Health
             : path.StartsWithSegments("/grpc.health.v1.Health", StringComparison.Ordinal) ? KeyedEndpoint.Health
             : path.StartsWithSegments("/grpc.reflection.v1.ServerReflection", StringComparison.Ordinal)
                 || path.StartsWithSegments("/grpc.reflection.v1alpha.ServerReflection", StringComparison.Ordinal) ? KeyedEndpoint.Reflection
             : KeyedEndpoint.Api;
     }
 
-    private static Task RefuseAsync(HttpContext context, ApiKeyCheck check)
+    private Task RefuseAsync(HttpContext context, ApiKeyCheck check)
     {
         var response = context.Response;
         if (context.Request.ContentType?.StartsWith("application/grpc", StringComparison.Ordinal) == true)
@@ -96,6 +100,13 @@ internal sealed class ApiKeyMiddleware(RequestDelegate next, ApiKeyTable keys, I
 
         response.StatusCode = StatusCodes.Status401Unauthorized;
         response.Headers.WWWAuthenticate = check == ApiKeyCheck.Invalid ? "Bearer error=\"invalid_token\"" : "Bearer";
+        if (context.Connection.LocalPort == _httpPort && _httpPort != 0)
+        {
+            // OpenAI clients read the reason from OpenAI's error object.
+            var error = new OpenAi.ErrorResponse(new OpenAi.ErrorBody(check.Problem ?? "", "invalid_request_error", null, "invalid_api_key"));
+            return OpenAi.OpenAiResponder.WriteErrorAsync(context, StatusCodes.Status401Unauthorized, error, null, context.RequestAborted);
+        }
+
         return response.WriteAsync(check.Problem + "\n");
     }
 }

@@ -14,8 +14,8 @@ internal static partial class Log
     public static partial void RequestEnded(ILogger logger, string requestId, string reason);
 
     [LoggerMessage(EventId = 3, Level = LogLevel.Information,
-        Message = "serving {Deployment} on {GrpcAddress} (metrics on {MetricsAddress}), scheduler {Scheduler}, time scale {TimeScale}")]
-    public static partial void Serving(ILogger logger, string deployment, string grpcAddress, string metricsAddress, string scheduler, double timeScale);
+        Message = "serving {Deployment} on {GrpcAddress} (metrics on {MetricsAddress}, OpenAI HTTP {HttpAddress}), scheduler {Scheduler}, time scale {TimeScale}")]
+    public static partial void Serving(ILogger logger, string deployment, string grpcAddress, string metricsAddress, string httpAddress, string scheduler, double timeScale);
 
     [LoggerMessage(EventId = 4, Level = LogLevel.Information, Message = "draining: {InFlight} streams in flight, waiting up to {Seconds} s")]
     public static partial void Draining(ILogger logger, int inFlight, double seconds);

@@ -16,6 +16,12 @@ public interface IPromptTokenizer
     /// </summary>
     /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while counting.</exception>
     PromptCount Count(string text, long limit, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The token ids of <paramref name="text"/>, cut into the same pieces <see cref="Count"/> counts, so that there are
+    /// exactly as many; empty for a tokenizer without a vocabulary.
+    /// </summary>
+    IReadOnlyList<int> Encode(string text, CancellationToken cancellationToken) => [];
 }
 
 public static class PromptTokenizers
@@ -39,6 +45,20 @@ internal sealed class TiktokenPromptTokenizer : IPromptTokenizer
     {
         var tokenizer = _tokenizer.Value;
         return PieceCounter.Count(text, limit, piece => tokenizer.CountTokens(piece), cancellationToken);
+    }
+
+    public IReadOnlyList<int> Encode(string text, CancellationToken cancellationToken)
+    {
+        var tokenizer = _tokenizer.Value;
+        var ids = new List<int>();
+        for (int start = 0, end; start < text.Length; start = end)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            end = PieceCounter.PieceEnd(text, start);
+            ids.AddRange(tokenizer.EncodeToIds(text.AsSpan(start, end - start)));
+        }
+
+        return ids;
     }
 }
 

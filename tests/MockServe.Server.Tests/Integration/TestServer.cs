@@ -24,12 +24,13 @@ internal sealed class TestServer : IAsyncDisposable
 
     private readonly FakeTimeProvider? _fake;
 
-    private TestServer(WebApplication app, int port, int metricsPort, FakeTimeProvider? fake, string? apiKey)
+    private TestServer(WebApplication app, int port, int metricsPort, int httpPort, FakeTimeProvider? fake, string? apiKey)
     {
         App = app;
         _fake = fake;
         Port = port;
         MetricsPort = metricsPort;
+        HttpPort = httpPort;
         Trusted = TrustedCertificate(((IOptions<ServerOptions>)app.Services.GetService(typeof(IOptions<ServerOptions>))!).Value);
         Channel = Trusted is null
             ? GrpcChannel.ForAddress($"http://127.0.0.1:{port}")
@@ -42,6 +43,12 @@ internal sealed class TestServer : IAsyncDisposable
     public int Port { get; }
 
     public int MetricsPort { get; }
+
+    /// <summary>The OpenAI-compatible HTTP port.</summary>
+    public int HttpPort { get; }
+
+    /// <summary>The OpenAI base address, as OpenAI clients take it (…/v1).</summary>
+    public Uri OpenAiUri => new($"{(Trusted is null ? "http" : "https")}://127.0.0.1:{HttpPort}/v1/");
 
     /// <summary>
     /// The certificate the test's clients trust when TLS is on: the development certificate's public part as the
@@ -77,11 +84,12 @@ internal sealed class TestServer : IAsyncDisposable
 
     private static async Task<TestServer> StartAsync(FakeTimeProvider? fake, string? apiKey, (string Key, string Value)[] settings)
     {
-        var (port, metricsPort) = FreePorts();
+        var (port, metricsPort, httpPort) = FreePorts();
         var overrides = new Dictionary<string, string?>
         {
             ["MockServe:Server:Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["MockServe:Server:MetricsPort"] = metricsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MockServe:Server:HttpPort"] = httpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["MockServe:Server:TimeScale"] = "0.01",
             ["MockServe:Server:DrainSeconds"] = "10",
             ["Logging:LogLevel:Default"] = "Warning",
@@ -93,7 +101,7 @@ internal sealed class TestServer : IAsyncDisposable
 
         var app = MockServeApp.Build(overrides, fake);
         await app.StartAsync();
-        return new TestServer(app, port, metricsPort, fake, apiKey);
+        return new TestServer(app, port, metricsPort, httpPort, fake, apiKey);
     }
 
     /// <summary>
@@ -214,14 +222,16 @@ internal sealed class TestServer : IAsyncDisposable
         : options.TlsDevCertificate ? throw new InvalidOperationException("a test server with a development certificate needs Server:TlsDevCertificateOut to trust it")
         : null;
 
-    /// <summary>Two distinct free ports: both listeners stay open until both ports are known, so the OS cannot hand out one twice.</summary>
-    private static (int Grpc, int Metrics) FreePorts()
+    /// <summary>Three distinct free ports: the listeners stay open until every port is known, so the OS cannot hand out one twice.</summary>
+    private static (int Grpc, int Metrics, int Http) FreePorts()
     {
         using var first = new TcpListener(IPAddress.Loopback, 0);
         using var second = new TcpListener(IPAddress.Loopback, 0);
+        using var third = new TcpListener(IPAddress.Loopback, 0);
         first.Start();
         second.Start();
-        return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port);
+        third.Start();
+        return (((IPEndPoint)first.LocalEndpoint).Port, ((IPEndPoint)second.LocalEndpoint).Port, ((IPEndPoint)third.LocalEndpoint).Port);
     }
 }
 

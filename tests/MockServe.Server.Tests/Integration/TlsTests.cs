@@ -31,6 +31,24 @@ public sealed class TlsTests : IDisposable
     }
 
     [Fact]
+    public async Task OpenAiModels_TlsOn_HttpsAndHttp2ByAlpn()
+    {
+        string publicFile = Path.Combine(_dir.Path, "dev.pem");
+        await using var server = await TestServer.StartAsync(("Server:TlsDevCertificate", "true"), ("Server:TlsDevCertificateOut", publicFile));
+        using var http = new HttpClient(server.CreateHandler())
+        {
+            DefaultRequestVersion = System.Net.HttpVersion.Version20,
+            DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact,
+        };
+
+        using var response = await http.GetAsync(new Uri(server.OpenAiUri, "models"));
+
+        Assert.Equal("https", server.OpenAiUri.Scheme);
+        Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal(System.Net.HttpVersion.Version20, response.Version);
+    }
+
+    [Fact]
     public async Task Generate_PemCertificateAndKeyFiles_RoundTrips()
     {
         var (cert, key) = WritePem(ServerTls.CreateDevelopment(DateTimeOffset.UtcNow, IPAddress.Loopback));

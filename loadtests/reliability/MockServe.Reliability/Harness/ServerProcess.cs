@@ -91,7 +91,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (string arg in new[] { run.ServerDll, "serve", "--port", Invariant(port), "--metrics-port", Invariant(metricsPort) }.Concat(spec.Flags))
+        foreach (string arg in new[] { run.ServerDll, "serve", "--port", Invariant(port), "--metrics-port", Invariant(metricsPort), "--http-port", "0" }.Concat(spec.Flags))
         {
             info.ArgumentList.Add(arg);
         }

@@ -97,7 +97,7 @@ start_server() { # LOG
     echo "port $port is already in use: stop what listens there or set LOAD_PORT" >&2
     exit 1
   fi
-  dotnet "$work/mock/mockserve.dll" serve --port "$port" --metrics-port "$metrics_port" \
+  dotnet "$work/mock/mockserve.dll" serve --http-port 0 --port "$port" --metrics-port "$metrics_port" \
     --model llama-3.1-8b --gpu h200 --tp "$tp" --max-running 2048 --max-batched-tokens 16384 --max-waiting 10000 \
     --time-scale "$scale" --drain 2s >"$1" 2>&1 &
   server_pid=$!

@@ -44,7 +44,7 @@ start_server() { # start_server BIN_DIR LOG
     echo "port $port is already in use: stop what listens there or set PROMPT_PORT" >&2
     exit 1
   fi
-  dotnet "$1/mockserve.dll" serve --port "$port" --metrics-port "$metrics_port" --time-scale 0.001 >"$2" 2>&1 &
+  dotnet "$1/mockserve.dll" serve --http-port 0 --port "$port" --metrics-port "$metrics_port" --time-scale 0.001 >"$2" 2>&1 &
   server_pid=$!
   for _ in $(seq 300); do
     if "$buf" curl "${curl_flags[@]}" --timeout 2s -d '{"service":"mockserve.v1.InferenceService"}' \

@@ -62,7 +62,7 @@ trap cleanup EXIT
 show_log() { echo "--- server log (last 40 lines)" >&2; tail -n 40 "$log" >&2 || true; }
 
 step "start mockserve serve on 127.0.0.1:$port (metrics $metrics_port)"
-dotnet "$dll" serve --port "$port" --metrics-port "$metrics_port" --time-scale 0.01 >"$log" 2>&1 &
+dotnet "$dll" serve --http-port 0 --port "$port" --metrics-port "$metrics_port" --time-scale 0.01 >"$log" 2>&1 &
 server_pid=$!
 
 step "wait for readiness (grpc.health.v1.Health/Check mockserve.v1.InferenceService = SERVING, at most 60 s)"

@@ -87,7 +87,7 @@ wait_for() { # URL SECONDS WHAT
 }
 
 step "start mockserve serve on 127.0.0.1:$grpc_port (metrics $metrics_port), time scale 0.02"
-dotnet "$server_dll" serve --port "$grpc_port" --metrics-port "$metrics_port" --time-scale 0.02 >"$work/server.log" 2>&1 &
+dotnet "$server_dll" serve --http-port 0 --port "$grpc_port" --metrics-port "$metrics_port" --time-scale 0.02 >"$work/server.log" 2>&1 &
 pids+=($!)
 wait_for "http://127.0.0.1:$metrics_port/metrics" 60 "the server"
 

@@ -26,7 +26,7 @@ dotnet publish "$repo/loadtests/benchmarks/streaming" -c Release -o "$work/bench
 
 start() { # BIN PORT METRICS_PORT [args...]
   local bin="$1" p="$2" m="$3"; shift 3
-  dotnet "$bin/mockserve.dll" serve --port "$p" --metrics-port "$m" --time-scale 1 --drain 1s "$@" >/dev/null 2>&1 &
+  dotnet "$bin/mockserve.dll" serve --http-port 0 --port "$p" --metrics-port "$m" --time-scale 1 --drain 1s "$@" >/dev/null 2>&1 &
   pids+=($!)
 }
 
@@ -38,7 +38,7 @@ variant() { # LABEL BIN [env=value...] -- [server args...]
   for _ in $(seq 1 "$repeats"); do
     pids=()
     start "$work/jit" "$warm_port" 9583
-    env "${envs[@]}" dotnet "$bin/mockserve.dll" serve --port "$port" --metrics-port 9581 --time-scale 1 --drain 1s "$@" \
+    env "${envs[@]}" dotnet "$bin/mockserve.dll" serve --http-port 0 --port "$port" --metrics-port 9581 --time-scale 1 --drain 1s "$@" \
       >/dev/null 2>&1 &
     pids+=($!)
     dotnet "$work/bench/mockserve-bench-streaming.dll" cold-start --warm-target "http://127.0.0.1:$warm_port" \

@@ -65,7 +65,7 @@ port_free() {
 # the one the client samples and stop_server stops.
 start_mock() { # LOG
   port_free
-  dotnet "$work/mock/mockserve.dll" serve --port "$port" --metrics-port "$metrics_port" \
+  dotnet "$work/mock/mockserve.dll" serve --http-port 0 --port "$port" --metrics-port "$metrics_port" \
     --model llama-3.1-8b --gpu h200 --max-running 5000 --max-batched-tokens 16384 --max-waiting 10000 \
     --time-scale 1 --drain 2s >"$1" 2>&1 &
   server_pid=$!

@@ -29,6 +29,13 @@ public sealed record EngineOptions
     /// <summary>Whether idle sessions may be swapped to host DDR; when off, their KV is dropped.</summary>
     public bool SwapEnabled { get; init; } = true;
 
+    /// <summary>
+    /// Automatic prefix caching: full blocks of requests that carry <see cref="InferenceRequest.PrefixHashes"/> stay
+    /// cached after them and serve later prompts that start the same. Needs every token's KV kept (no token
+    /// compression).
+    /// </summary>
+    public bool PrefixCaching { get; init; } = true;
+
     /// <summary>Model seconds an idle session is kept before its KV is freed.</summary>
     public double SessionTtlSeconds { get; init; } = 600;
 

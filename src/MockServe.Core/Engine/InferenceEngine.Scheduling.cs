@@ -41,7 +41,14 @@ public sealed partial class InferenceEngine
 
         var session = seq.Session;
         long promptBlocks = _kv.BlocksFor(seq.PrefillTarget);
-        if (seq.Admitted || session is null || session.Location == KvLocation.None)
+        if (seq.Prefix is { } hashes)
+        {
+            if (!TryAdmitWithPrefix(seq, hashes, promptBlocks, plan))
+            {
+                return false;
+            }
+        }
+        else if (seq.Admitted || session is null || session.Location == KvLocation.None)
         {
             if (!_kv.MakeRoom(promptBlocks, plan, exclude: null))
             {
@@ -104,6 +111,70 @@ public sealed partial class InferenceEngine
         return true;
     }
 
+    /// <summary>
+    /// Admits a sequence served by the prefix cache: the longest run of its prompt's leading blocks that is cached
+    /// is pinned and not prefilled (at least one token always is, as vLLM computes the last prompt token's logits),
+    /// and only the rest takes new blocks. A recomputed sequence matches again: its own blocks went to the cache.
+    /// </summary>
+    private bool TryAdmitWithPrefix(Sequence seq, IReadOnlyList<ulong> hashes, long promptBlocks, StepPlan plan)
+    {
+        int blockSize = Options.BlockSize;
+        int hit = (int)Math.Min(_kv.Prefix.Match(hashes), (seq.PrefillTarget - 1) / blockSize);
+        _kv.Prefix.Acquire(hashes, hit);
+        long own = promptBlocks - hit;
+        if (!_kv.MakeRoom(own, plan, exclude: null))
+        {
+            _kv.Prefix.Release(hashes, hit);
+            return false;
+        }
+
+        _kv.Hbm.Allocate(own);
+        seq.HbmBlocks = own;
+        seq.SharedBlocks = hit;
+        seq.KvTokens = (long)hit * blockSize;
+        if (!seq.Admitted)
+        {
+            seq.CachedTokens = seq.KvTokens;
+            seq.Cache = hit > 0 ? CacheState.Hot : CacheState.New;
+        }
+
+        return true;
+    }
+
+    /// <summary>
+    /// Moves a prefix-cached sequence's computed full prompt blocks into the cache, still pinned by it, so that other
+    /// prompts that start the same share them from now on (vLLM caches a block as soon as it is full; here a prompt's
+    /// blocks join when its prefill completes). A block another sequence cached first is a duplicate and freed.
+    /// </summary>
+    internal void CachePrompt(Sequence seq)
+    {
+        var hashes = seq.Prefix!;
+        int full = (int)Math.Min(hashes.Count, seq.KvTokens / Options.BlockSize);
+        if (full <= seq.SharedBlocks)
+        {
+            return;
+        }
+
+        int added = _kv.Prefix.Insert(hashes, seq.SharedBlocks, full);
+        int moved = full - seq.SharedBlocks;
+        _kv.Hbm.Release(moved - added);
+        seq.HbmBlocks -= moved;
+        seq.SharedBlocks = full;
+    }
+
+    /// <summary>
+    /// Gives a prefix-cached sequence's blocks back: its computed prompt blocks join the cache, every pin is released
+    /// (the cache keeps the blocks until HBM is needed), and its other blocks are freed.
+    /// </summary>
+    private void ReleasePrefix(Sequence seq)
+    {
+        CachePrompt(seq);
+        _kv.Prefix.Release(seq.Prefix!, seq.SharedBlocks);
+        _kv.Hbm.Release(seq.HbmBlocks);
+        seq.HbmBlocks = 0;
+        seq.SharedBlocks = 0;
+    }
+
     internal void AddPrefill(Sequence seq, long tokens, StepPlan plan)
     {
         plan.Prefills.Add((seq, tokens));
@@ -126,7 +197,7 @@ public sealed partial class InferenceEngine
                 continue;
             }
 
-            long need = _kv.BlocksFor(seq.KvTokens + 1) - seq.HbmBlocks;
+            long need = _kv.BlocksFor(seq.KvTokens + 1) - seq.HbmBlocks - seq.SharedBlocks;
             while (need > 0 && !_kv.MakeRoom(need, plan, exclude: null))
             {
                 var victim = _running[^1];
@@ -171,6 +242,11 @@ public sealed partial class InferenceEngine
     /// <summary>Frees a preempted sequence's KV; it waits at the head of the queue to prefill everything again.</summary>
     internal void DropForRecompute(Sequence seq)
     {
+        if (seq.Prefix is not null)
+        {
+            ReleasePrefix(seq);
+        }
+
         _kv.Hbm.Release(seq.HbmBlocks);
         seq.HbmBlocks = 0;
         seq.RecomputedTokens += seq.KvTokens;

@@ -61,6 +61,11 @@ public sealed partial class InferenceEngine
             Emit(EngineEventKind.PrefillChunk, seq, count: tokens);
             if (seq.KvTokens >= seq.PrefillTarget)
             {
+                if (seq.Prefix is not null)
+                {
+                    CachePrompt(seq);
+                }
+
                 EmitToken(seq);
             }
         }
@@ -145,6 +150,11 @@ public sealed partial class InferenceEngine
             _sessions.MarkIdle(session, now);
         }
 
+        if (seq.Prefix is not null)
+        {
+            ReleasePrefix(seq);
+        }
+
         _kv.Hbm.Release(seq.HbmBlocks);
         seq.HbmBlocks = 0;
         bool started = !double.IsNaN(seq.FirstTokenTime);
@@ -177,7 +187,17 @@ public sealed partial class InferenceEngine
         _running.Remove(victim);
         victim.Preemptions++;
         long tokens = victim.KvTokens;
-        _preemption.Preempt(this, victim, plan);
+        if (victim.Prefix is not null)
+        {
+            // Shared blocks cannot go to host with the sequence: as in vLLM v1, it is recomputed, and its blocks wait
+            // in the prefix cache for it.
+            DropForRecompute(victim);
+        }
+        else
+        {
+            _preemption.Preempt(this, victim, plan);
+        }
+
         string mode = victim.State == SequenceState.Swapped ? PreemptionPolicies.Swap : PreemptionPolicies.Recompute;
         Emit(EngineEventKind.Preempted, victim, count: tokens, detail: mode);
     }

@@ -21,6 +21,7 @@ public sealed partial class InferenceEngine : IRequestControl
     private readonly ISchedulingPolicy _policy;
     private readonly IPreemptionPolicy _preemption;
     private readonly KvCacheManager _kv;
+    private readonly bool _prefixCaching;
     private readonly SessionTable _sessions;
     private readonly Dictionary<string, Sequence> _requests = new(StringComparer.Ordinal);
     private readonly LinkedList<Sequence> _waiting = new();
@@ -50,6 +51,8 @@ public sealed partial class InferenceEngine : IRequestControl
             CostModel.KvCapacityBytes, CostModel.HostCapacityBytes, blockBytes, options.BlockSize,
             deployment.Compression.TokensKept, options.SwapEnabled, OnDropped);
         _sessions = new SessionTable(options.SessionTtlSeconds);
+        // Prefix hashes cover tokens; with token compression a stored block holds other tokens than a hashed one.
+        _prefixCaching = options.PrefixCaching && deployment.Compression.TokensKept == 1;
         Limits = new RequestLimits(deployment.Model.MaxContext, _kv, deployment.Compression.TokensKept, options.BlockSize);
         _onStepEnd = OnStepEnd;
         Control = this;
@@ -114,7 +117,11 @@ public sealed partial class InferenceEngine : IRequestControl
 
         Session? session = request.SessionId is { } sessionId ? _sessions.GetOrAdd(sessionId) : null;
         var handle = new RequestHandle(request, Now, Control, streamEvents);
-        var seq = new Sequence(request, session, Now, handle) { PrefillTarget = request.PromptTokens };
+        var seq = new Sequence(request, session, Now, handle)
+        {
+            PrefillTarget = request.PromptTokens,
+            Prefix = session is null && _prefixCaching ? request.PrefixHashes : null,
+        };
         handle.Sequence = seq;
         if (session is not null)
         {
@@ -181,7 +188,7 @@ public sealed partial class InferenceEngine : IRequestControl
         }
 
         return new PoolSnapshot(
-            Now, Options.BlockSize, BlockBytes, _kv.Hbm.Total, _kv.Hbm.Used, _kv.IdleHbmBlocks, _kv.Host.Total, _kv.Host.Used,
+            Now, Options.BlockSize, BlockBytes, _kv.Hbm.Total, _kv.Hbm.Used, _kv.ReclaimableHbmBlocks, _kv.Host.Total, _kv.Host.Used,
             _kv.IdleSessionsInHbm + runningSessions, _kv.IdleSessionsOnHost + swappedSessions, _sessions.Count,
             _running.Count, _waiting.Count, _swapped.Count);
     }

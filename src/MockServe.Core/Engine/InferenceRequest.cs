@@ -15,4 +15,11 @@ public sealed record InferenceRequest
 
     /// <summary>The model emits end-of-sequence after this many tokens (finish reason stop); null: only max tokens stops it.</summary>
     public long? StopAfterTokens { get; init; }
+
+    /// <summary>
+    /// Hashes of the prompt's full KV blocks (<see cref="PrefixHashes.Chain"/> at the engine's block size). With them,
+    /// and no session, the request reuses the blocks of a prefix any earlier request left cached (automatic prefix
+    /// caching); null: none.
+    /// </summary>
+    public IReadOnlyList<ulong>? PrefixHashes { get; init; }
 }

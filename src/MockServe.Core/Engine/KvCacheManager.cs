@@ -29,6 +29,12 @@ internal sealed class KvCacheManager
 
     public KvBlockPool Hbm { get; }
 
+    /// <summary>Full blocks of earlier prompts, in HBM; the free ones are reclaimed before idle sessions are.</summary>
+    public PrefixCache Prefix { get; } = new();
+
+    /// <summary>HBM blocks eviction may reclaim: idle sessions' and free cached prefix blocks.</summary>
+    public long ReclaimableHbmBlocks => IdleHbmBlocks + Prefix.FreeBlocks;
+
     public KvBlockPool Host { get; }
 
     public double BlockBytes { get; }
@@ -48,8 +54,9 @@ internal sealed class KvCacheManager
     }
 
     /// <summary>
-    /// Frees HBM until <paramref name="blocks"/> are free by evicting idle sessions, least recently used first:
-    /// to host when swapping is on and DDR has room, else dropped. Evicts nothing when that cannot suffice.
+    /// Frees HBM until <paramref name="blocks"/> are free: free cached prefix blocks first (they cost a prefill to
+    /// recompute, an idle session a swap or more), then idle sessions, least recently used first, to host when
+    /// swapping is on and DDR has room, else dropped. Evicts nothing when that cannot suffice.
     /// </summary>
     public bool MakeRoom(long blocks, StepPlan plan, Session? exclude)
     {
@@ -59,10 +66,12 @@ internal sealed class KvCacheManager
         }
 
         long excluded = exclude is { Location: KvLocation.Hbm } ? exclude.Blocks : 0;
-        if (Hbm.Free + IdleHbmBlocks - excluded < blocks)
+        if (Hbm.Free + ReclaimableHbmBlocks - excluded < blocks)
         {
             return false;
         }
+
+        Hbm.Release(Prefix.Evict(blocks - Hbm.Free));
 
         var node = _hbmLru.First;
         while (Hbm.Free < blocks && node is not null)

@@ -46,7 +46,7 @@ public static class PrefixHashes
 /// The HBM blocks that hold earlier prompts' full KV blocks, keyed by <see cref="PrefixHashes"/>. A block in use by
 /// running sequences is pinned (reference counted); one no sequence uses stays cached and free, evicted least
 /// recently used first, and within one sequence's release the later blocks first, so that a cached prefix stays
-/// usable as long as possible. Every cached block occupies one HBM block.
+/// usable as long as possible. Every cached block occupies one HBM block, which the engine accounts in its pool.
 /// </summary>
 internal sealed class PrefixCache
 {
@@ -88,14 +88,15 @@ internal sealed class PrefixCache
     }
 
     /// <summary>
-    /// Adds blocks <paramref name="from"/> onwards of <paramref name="hashes"/>, which a sequence computed, as pinned
-    /// by it; returns how many were new (each takes a block the sequence gives up, so HBM use does not change). A block
-    /// already cached (another sequence computed the same prefix meanwhile) is pinned instead.
+    /// Adds blocks <paramref name="from"/> to <paramref name="to"/> (exclusive; all when omitted) of
+    /// <paramref name="hashes"/>, which a sequence computed, as pinned by it; returns how many were new (each takes a
+    /// block the sequence gives up, so HBM use does not change). A block already cached (another sequence computed
+    /// the same prefix meanwhile) is pinned instead.
     /// </summary>
-    public int Insert(IReadOnlyList<ulong> hashes, int from)
+    public int Insert(IReadOnlyList<ulong> hashes, int from, int? to = null)
     {
         int added = 0;
-        for (int k = from; k < hashes.Count; k++)
+        for (int k = from; k < (to ?? hashes.Count); k++)
         {
             if (_blocks.TryGetValue(hashes[k], out var entry))
             {

@@ -79,6 +79,7 @@ public static class Settings
         .Add(o => o.Preemption, "--preemption", SettingKind.Text, string.Join('|', PreemptionPolicies.Names),
             "What happens to a running sequence evicted for lack of HBM: swap (to host DDR) or recompute.")
         .Add(o => o.SwapEnabled, "--no-swap", SettingKind.InverseSwitch, "", "Drop idle sessions' KV under pressure instead of swapping it to host DDR.")
+        .Add(o => o.PrefixCaching, "--no-prefix-caching", SettingKind.InverseSwitch, "", "Keep no prompt blocks cached for later prompts that start the same.")
         .Add(o => o.BlockSize, "--block-size", SettingKind.Tokens, "TOKENS", "Tokens per paged KV block, 1 to 1024.")
         .Add(o => o.MaxBatchedTokens, "--max-batched-tokens", SettingKind.Tokens, "TOKENS", "Token budget of one step (vLLM's max_num_batched_tokens).")
         .Add(o => o.MaxRunning, "--max-running", SettingKind.Whole, "N", "Sequences running at once (vLLM's max_num_seqs), 1 to 65536.")

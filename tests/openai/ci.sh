@@ -33,40 +33,12 @@ dotnet build "$root/src/MockServe.Server" -c Release --nologo -v quiet
 dll="$root/src/MockServe.Server/bin/Release/net10.0/mockserve.dll"
 [ -f "$dll" ] || fail "the build produced no $dll"
 
-# A port is taken when something accepts a connection on it. Start at a random point so parallel jobs rarely
-# race for the same port; ports already handed out here are skipped.
-taken=" "
-free_port() {
-  local port=$((50000 + RANDOM % 9000)) tries
-  for tries in $(seq 1 200); do
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && [[ "$taken" != *" $port "* ]]; then
-      echo "$port"
-      return 0
-    fi
-    port=$((port + 1))
-  done
-  return 1
-}
-http_port="$(free_port)" || fail "no free loopback port in 50000-59199"
-taken+="$http_port "
-grpc_port="$(free_port)" || fail "no free loopback port in 50000-59199"
-taken+="$grpc_port "
-metrics_port="$(free_port)" || fail "no free loopback port in 50000-59199"
-
-work="$(mktemp -d)"
-log="$work/server.log"
-server_pid=""
-cleanup() {
-  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 1 20); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.5; done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-  fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
-show_log() { echo "--- server log (last 40 lines)" >&2; tail -n 40 "$log" >&2 || true; }
+# shellcheck source=../lib/server.sh
+source "$here/../lib/server.sh"
+take_port http_port
+take_port grpc_port
+take_port metrics_port
+server_work_dir
 
 # Time scale 0.25: a Yi-34B/A100 decode step (~34 ms) is ~8.5 ms of wall. Wall overhead per event (HTTP, timers,
 # two busy cores) is a millisecond or more and is magnified by 1/scale in model terms; at 0.05 a step would be
@@ -96,30 +68,6 @@ echo "ready after $((SECONDS - started)) s in all"
 step "run.sh http://127.0.0.1:$http_port 127.0.0.1:$grpc_port"
 "$here/run.sh" "http://127.0.0.1:$http_port" "127.0.0.1:$grpc_port" || { show_log; fail "run.sh failed"; }
 
-step "stop the server (SIGTERM) and check it exits 0 within 40 s"
-kill -TERM "$server_pid"
-for _ in $(seq 1 80); do
-  kill -0 "$server_pid" 2>/dev/null || break
-  sleep 0.5
-done
-if kill -0 "$server_pid" 2>/dev/null; then
-  show_log
-  fail "the server was still running 40 s after SIGTERM"
-fi
-wait "$server_pid" && status=0 || status=$?
-server_pid=""
-if [ "$status" -ne 0 ]; then
-  show_log
-  fail "the server exited with status $status after SIGTERM, expected 0"
-fi
-echo "server exited 0"
-
-step "the server logged no handler error"
-# Kestrel and grpc-dotnet write an unhandled handler exception as a "fail:" line with its stack trace.
-if grep -n "fail: " "$log" >&2; then
-  show_log
-  fail "the server logged errors while the clients above ran"
-fi
-echo "no errors in the server log"
+stop_server_cleanly
 
 echo "openai interop passed in $((SECONDS - started)) s"

@@ -1,0 +1,79 @@
+# Shared by the CI stages that run the real server (tests/interop/ci.sh, tests/openai/ci.sh): free loopback ports,
+# the server's log and work folder, a cleanup that never leaves a server behind, and the clean-stop check.
+# Source it after defining step and fail; then call server_work_dir before starting the server in the background
+# with its output in "$log" and its pid in server_pid.
+
+# A port is taken when something accepts a connection on it. Start at a random point so parallel jobs rarely race
+# for the same port; ports already handed out by this script are skipped.
+taken=" "
+free_port() {
+  local port=$((50000 + RANDOM % 9000)) tries
+  for tries in $(seq 1 200); do
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && [[ "$taken" != *" $port "* ]]; then
+      echo "$port"
+      return 0
+    fi
+    port=$((port + 1))
+  done
+  return 1
+}
+
+# take_port NAME: a free port into the variable NAME, never one handed out before (free_port runs in a subshell,
+# so the bookkeeping is here).
+take_port() {
+  # A local named like the caller's variable would take the value instead: hence the odd name.
+  local _take_port_found
+  _take_port_found="$(free_port)" || fail "no free loopback port in 50000-59199"
+  taken+="$_take_port_found "
+  printf -v "$1" '%s' "$_take_port_found"
+}
+
+# Sets work (a temporary folder), log (the server's log in it) and the EXIT trap that stops the server if it runs.
+server_work_dir() {
+  work="$(mktemp -d)"
+  log="$work/server.log"
+  server_pid=""
+  trap server_cleanup EXIT
+}
+
+server_cleanup() {
+  if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
+    kill -TERM "$server_pid" 2>/dev/null || true
+    for _ in $(seq 1 20); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.5; done
+    kill -KILL "$server_pid" 2>/dev/null || true
+    wait "$server_pid" 2>/dev/null || true
+  fi
+  rm -rf "$work"
+}
+
+show_log() { echo "--- server log (last 40 lines)" >&2; tail -n 40 "$log" >&2 || true; }
+
+# Stops the server with SIGTERM and fails unless it exits 0 within 40 s and logged no handler error.
+stop_server_cleanly() {
+  step "stop the server (SIGTERM) and check it exits 0 within 40 s"
+  kill -TERM "$server_pid"
+  for _ in $(seq 1 80); do
+    kill -0 "$server_pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$server_pid" 2>/dev/null; then
+    show_log
+    fail "the server was still running 40 s after SIGTERM"
+  fi
+  local status
+  wait "$server_pid" && status=0 || status=$?
+  server_pid=""
+  if [ "$status" -ne 0 ]; then
+    show_log
+    fail "the server exited with status $status after SIGTERM, expected 0"
+  fi
+  echo "server exited 0"
+
+  step "the server logged no handler error (a call its clients cancelled or broke is not the server's error)"
+  # Kestrel and grpc-dotnet write an unhandled handler exception as a "fail:" line with its stack trace.
+  if grep -n "fail: " "$log" >&2; then
+    show_log
+    fail "the server logged errors while the clients ran"
+  fi
+  echo "no errors in the server log"
+}

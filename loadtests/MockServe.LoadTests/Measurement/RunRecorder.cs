@@ -56,11 +56,18 @@ public sealed class RunRecorder
     /// </summary>
     public IReadOnlyList<LiveSnapshot> Live() => [.. _scenarios.Values.OrderBy(s => s.Order).Select(s => s.Live())];
 
-    /// <summary>Every threshold judged on its scenario's statistics.</summary>
+    /// <summary>
+    /// Every threshold judged on its scenario's statistics. A scenario with thresholds that recorded no request has
+    /// no statistics; it is judged on empty ones, so that its latency limits fail ("no values") rather than the run
+    /// passing for want of a verdict.
+    /// </summary>
     public IReadOnlyList<SloVerdict> Evaluate(RunStatistics statistics)
     {
         ArgumentNullException.ThrowIfNull(statistics);
-        return [.. statistics.Scenarios.SelectMany(s => SlosOf(s.Scenario).Thresholds.Select(t => t.Evaluate(s)))];
+        var silent = _slosByScenario.Keys
+            .Where(name => statistics.Scenarios.All(s => s.Scenario != name))
+            .Select(name => new ScenarioRecorder(name, 0, SlosOf(name)).ToStatistics(statistics.Duration));
+        return [.. statistics.Scenarios.Concat(silent).SelectMany(s => SlosOf(s.Scenario).Thresholds.Select(t => t.Evaluate(s)))];
     }
 
     /// <summary>Counts a request the driver dropped (in-flight cap reached, drop policy).</summary>

@@ -11,6 +11,17 @@ public sealed class RunRecorderTests
         Assert.InRange(actual.TotalMilliseconds, expectedMs * 0.999, expectedMs * 1.001);
 
     [Fact]
+    public void Evaluate_ScenarioWithThresholdsAndNoRequest_LatencyLimitFailsWithNoValues()
+    {
+        // A step starved of CPU may finish no request: its SLO must not pass for want of a verdict.
+        var recorder = new RunRecorder(new Dictionary<string, SloSet> { ["quiet"] = SloSet.Parse("latency-p99=35ms") });
+
+        var verdict = Assert.Single(recorder.Evaluate(recorder.GetStatistics(TimeSpan.FromSeconds(1))));
+
+        Assert.Equal(("quiet", false, "no values"), (verdict.Scenario, verdict.Passed, verdict.Measured));
+    }
+
+    [Fact]
     public void GetStatistics_TtftOneToHundredMs_GivesNearestRankPercentiles()
     {
         var recorder = new RunRecorder();

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The official npm `openai` SDK against MockServe's OpenAI-compatible HTTP face, sharing no code with the server:
 // streamed chat with include_usage, non-streamed chat, streamed legacy completions, models.list, a 404 for another
-// model as the SDK's NotFoundError, and a second turn of an x-session-id session reporting cached tokens.
+// model as the SDK's NotFoundError, a second turn of an x-session-id session reporting cached tokens, and a resent
+// conversation without a session that automatic prefix caching finds (prompt and answer, in blocks of 16 tokens).
 //
 // Usage: node client.mjs http://127.0.0.1:PORT   (or MOCKSERVE_HTTP=http://127.0.0.1:PORT node client.mjs)
 // Prints one line per check; exits 1 with the first broken expectation.
@@ -129,6 +130,24 @@ async function sessionTurns(model) {
   console.log(`session (x-session-id): turn 1 prompt ${first.usage.prompt_tokens} cached 0, turn 2 prompt ${second.usage.prompt_tokens} cached ${cached}`);
 }
 
+async function prefixCachedTurns(model) {
+  // No session: the conversation is resent whole. A system prompt of a few hundred tokens (unique to this run) and
+  // a 64-token answer: turn 2 must find turn 1's prompt and most of its answer cached.
+  const system = `Run ${randomUUID()}. ` + Array.from({ length: 60 }, (_, i) => `Rule ${i}: answer briefly.`).join(' ');
+  const turn1 = [{ role: 'system', content: system }, { role: 'user', content: 'Tell me a story' }];
+  const first = await client.chat.completions.create({ model, messages: turn1, max_tokens: 64, ignore_eos: true });
+  check(first.usage.prompt_tokens_details?.cached_tokens === 0, `prefix turn 1: cached_tokens ${first.usage.prompt_tokens_details?.cached_tokens}, expected 0`);
+  const turn2 = [...turn1, { role: 'assistant', content: first.choices[0].message.content }, { role: 'user', content: 'And then?' }];
+  const second = await client.chat.completions.create({ model, messages: turn2, max_tokens: MAX_TOKENS, ignore_eos: true });
+  const cached = second.usage.prompt_tokens_details?.cached_tokens;
+  // Everything turn 1 computed (prompt + 63 of 64 answer tokens) in whole blocks of 16; a block may be lost where the
+  // answer's text meets the next message.
+  const computed = first.usage.prompt_tokens + 63;
+  check(cached % 16 === 0, `prefix turn 2: cached_tokens ${cached} is not whole blocks of 16`);
+  check(cached >= Math.floor(computed / 16) * 16 - 16 && cached <= computed, `prefix turn 2: cached_tokens ${cached}, expected turn 1's ${computed} computed tokens in blocks of 16`);
+  console.log(`prefix caching (no session): turn 1 prompt ${first.usage.prompt_tokens} + 64 out, turn 2 prompt ${second.usage.prompt_tokens} cached ${cached}`);
+}
+
 try {
   const model = await modelsList();
   await streamedChat(model);
@@ -136,6 +155,7 @@ try {
   await streamedCompletion(model);
   await unknownModel();
   await sessionTurns(model);
+  await prefixCachedTurns(model);
   console.log(`openai SDK checks passed against ${base}`);
 } catch (error) {
   console.error(`FAILED: ${error instanceof CheckFailed ? error.message : error?.stack ?? error}`);

@@ -81,6 +81,9 @@ public sealed class EngineLoop : IRequestControl, IDisposable
 
     public RequestLimits Limits => _engine.Limits;
 
+    /// <summary>Whether the engine reuses cached prompt blocks (<see cref="InferenceEngine.PrefixCaching"/>).</summary>
+    public bool PrefixCaching => _engine.PrefixCaching;
+
     public string SchedulerName => _engine.SchedulerName;
 
     /// <summary>Requests in the running batch after the loop's last pass (its steps and commands so far); any thread may read it.</summary>

@@ -150,8 +150,14 @@ public sealed partial class InferenceEngine
             _sessions.MarkIdle(session, now);
         }
 
-        if (seq.Prefix is not null)
+        if (seq.Prefix is { } prompt)
         {
+            // The answer's full blocks join the cache too, when it filled any (cancelled or not: its KV was computed).
+            if (seq.Request.HashesWithOutput is { } extend && seq.KvTokens / Options.BlockSize > prompt.Count)
+            {
+                seq.Prefix = extend(seq.Generated);
+            }
+
             ReleasePrefix(seq);
         }
 

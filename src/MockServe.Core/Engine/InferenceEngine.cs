@@ -62,6 +62,12 @@ public sealed partial class InferenceEngine : IRequestControl
 
     public EngineOptions Options { get; }
 
+    /// <summary>
+    /// Whether requests' <see cref="InferenceRequest.PrefixHashes"/> are used: <see cref="EngineOptions.PrefixCaching"/>,
+    /// unless token compression stores other tokens than the hashed ones.
+    /// </summary>
+    public bool PrefixCaching => _prefixCaching;
+
     public RequestLimits Limits { get; }
 
     public string SchedulerName => _policy.Name;
@@ -74,8 +80,8 @@ public sealed partial class InferenceEngine : IRequestControl
     /// <summary>Requests waiting for admission or swapped out to host memory.</summary>
     public int WaitingCount => _waiting.Count + _swapped.Count;
 
-    /// <summary>The share of HBM's KV blocks in use (running sequences and idle sessions alike).</summary>
-    public double HbmKvUsedFraction => _kv.Hbm.Total == 0 ? 0 : (double)_kv.Hbm.Used / _kv.Hbm.Total;
+    /// <summary>The share of HBM's KV blocks in use (running sequences and idle sessions alike; free prefix-cached blocks are free).</summary>
+    public double HbmKvUsedFraction => _kv.Hbm.Total == 0 ? 0 : (double)(_kv.Hbm.Used - _kv.Prefix.FreeBlocks) / _kv.Hbm.Total;
 
     /// <summary>
     /// Tokens of history whose KV the idle session keeps here, in HBM or host memory; 0 for a session this engine does
@@ -188,9 +194,10 @@ public sealed partial class InferenceEngine : IRequestControl
         }
 
         return new PoolSnapshot(
-            Now, Options.BlockSize, BlockBytes, _kv.Hbm.Total, _kv.Hbm.Used, _kv.ReclaimableHbmBlocks, _kv.Host.Total, _kv.Host.Used,
+            Now, Options.BlockSize, BlockBytes, _kv.Hbm.Total, _kv.Hbm.Used - _kv.Prefix.FreeBlocks, _kv.IdleHbmBlocks, _kv.Host.Total, _kv.Host.Used,
             _kv.IdleSessionsInHbm + runningSessions, _kv.IdleSessionsOnHost + swappedSessions, _sessions.Count,
-            _running.Count, _waiting.Count, _swapped.Count);
+            _running.Count, _waiting.Count, _swapped.Count,
+            _kv.Prefix.FreeBlocks, _kv.Prefix.Blocks - _kv.Prefix.FreeBlocks, _kv.Prefix.SharedBlocks);
     }
 
     /// <summary>Ends every request in flight as cancelled, so that their readers complete: the engine is stopping.</summary>

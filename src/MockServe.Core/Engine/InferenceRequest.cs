@@ -22,4 +22,12 @@ public sealed record InferenceRequest
     /// caching); null: none.
     /// </summary>
     public IReadOnlyList<ulong>? PrefixHashes { get; init; }
+
+    /// <summary>
+    /// The block hashes of the prompt followed by its first n generated tokens (<see cref="PrefixHashes"/> extended),
+    /// asked once when the request ends, so that the blocks of its answer stay cached too and a client that resends
+    /// the conversation finds all of it (vLLM caches every full block a request computed). Called on the engine's
+    /// loop: it must be cheap, linear in n. Null: only the prompt's blocks are cached.
+    /// </summary>
+    public Func<long, IReadOnlyList<ulong>>? HashesWithOutput { get; init; }
 }

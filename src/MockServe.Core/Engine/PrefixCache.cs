@@ -11,12 +11,23 @@ public static class PrefixHashes
     private const ulong Prime = 1099511628211UL;
 
     /// <summary>One hash per full block of <paramref name="blockSize"/> tokens; a partial last block has none.</summary>
-    public static ulong[] Chain(ReadOnlySpan<int> tokenIds, int blockSize)
+    public static ulong[] Chain(ReadOnlySpan<int> tokenIds, int blockSize) => Extend([], tokenIds, blockSize);
+
+    /// <summary>
+    /// The chain of <paramref name="hashes"/> continued over <paramref name="tokenIds"/>, the tokens that follow its
+    /// last full block: what <see cref="Chain"/> gives for the whole sequence, in time linear in the new tokens only.
+    /// </summary>
+    public static ulong[] Extend(IReadOnlyList<ulong> hashes, ReadOnlySpan<int> tokenIds, int blockSize)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(blockSize, 1);
-        var hashes = new ulong[tokenIds.Length / blockSize];
-        ulong previous = Offset;
-        for (int k = 0; k < hashes.Length; k++)
+        var chain = new ulong[hashes.Count + (tokenIds.Length / blockSize)];
+        for (int k = 0; k < hashes.Count; k++)
+        {
+            chain[k] = hashes[k];
+        }
+
+        ulong previous = hashes.Count > 0 ? hashes[^1] : Offset;
+        for (int k = 0; k < chain.Length - hashes.Count; k++)
         {
             // FNV-1a over the previous hash's and the block's bytes: stable across processes, unlike HashCode.
             ulong hash = Mix(Offset, previous);
@@ -25,10 +36,10 @@ public static class PrefixHashes
                 hash = Mix(hash, (ulong)(uint)token);
             }
 
-            hashes[k] = previous = hash;
+            chain[hashes.Count + k] = previous = hash;
         }
 
-        return hashes;
+        return chain;
     }
 
     private static ulong Mix(ulong hash, ulong value)
@@ -61,6 +72,9 @@ internal sealed class PrefixCache
     /// <summary>Cached blocks no sequence uses: HBM that eviction can reclaim.</summary>
     public long FreeBlocks => _free.Count;
 
+    /// <summary>Cached blocks that two or more sequences read at once: the HBM that sharing saves.</summary>
+    public long SharedBlocks { get; private set; }
+
     /// <summary>How many of <paramref name="hashes"/>, from the first, are cached: the prompt's reusable prefix in blocks.</summary>
     public int Match(IReadOnlyList<ulong> hashes)
     {
@@ -83,6 +97,10 @@ internal sealed class PrefixCache
             {
                 _free.Remove(entry.FreeNode!);
                 entry.FreeNode = null;
+            }
+            else if (entry.References == 2)
+            {
+                SharedBlocks++;
             }
         }
     }
@@ -123,6 +141,10 @@ internal sealed class PrefixCache
             if (--entry.References == 0)
             {
                 entry.FreeNode = _free.AddLast(entry);
+            }
+            else if (entry.References == 1)
+            {
+                SharedBlocks--;
             }
         }
     }

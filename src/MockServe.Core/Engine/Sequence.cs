@@ -43,8 +43,11 @@ internal sealed class Sequence(InferenceRequest request, Session? session, doubl
     /// <summary>HBM blocks of this sequence's own, not counting <see cref="SharedBlocks"/>.</summary>
     public long HbmBlocks { get; set; }
 
-    /// <summary>The prompt's block hashes when prefix caching serves this sequence (no session); else null.</summary>
-    public IReadOnlyList<ulong>? Prefix { get; init; }
+    /// <summary>
+    /// The prompt's block hashes when prefix caching serves this sequence (no session), extended over its output when
+    /// it ends; else null.
+    /// </summary>
+    public IReadOnlyList<ulong>? Prefix { get; set; }
 
     /// <summary>Leading prompt blocks this sequence reads from the prefix cache, pinned there while it runs.</summary>
     public int SharedBlocks { get; set; }

@@ -204,6 +204,7 @@ public static class MockServeApp
             return host;
         });
         services.AddSingleton(sp => PromptTokenizers.Create(sp.GetRequiredService<IOptions<ServerOptions>>().Value.Tokenizer));
+        services.AddSingleton<WordIds>();
         services.AddSingleton(sp =>
         {
             var server = sp.GetRequiredService<IOptions<ServerOptions>>().Value;

@@ -34,6 +34,9 @@ internal sealed class EngineMetrics : IEngineObserver
     private readonly Gauge.Child _kvHost;
     private readonly Gauge.Child _kvHbmCapacity;
     private readonly Gauge.Child _kvHostCapacity;
+    private readonly Gauge.Child _prefixShared;
+    private readonly Gauge.Child _prefixInUse;
+    private readonly Gauge.Child _prefixFree;
     private readonly Counter _prefillTokens;
     private readonly Counter _cachedTokens;
     private readonly Histogram _prefillDuration;
@@ -75,13 +78,19 @@ internal sealed class EngineMetrics : IEngineObserver
             "Idle sessions forgotten before their TTL, their KV freed, by reason: limit (a new session came while Engine:MaxSessions were held).",
             ["reason"]).WithLabels(SessionLimitPolicies.LimitReason);
         var kv = factory.CreateGauge("mockserve_kv_cache_bytes",
-            "KV cache bytes in use per memory tier, running requests and idle sessions included.", ["tier"]);
+            "KV cache bytes in use per memory tier, running requests and idle sessions included, free prefix-cached blocks not.", ["tier"]);
         _kvHbm = kv.WithLabels("hbm");
         _kvHost = kv.WithLabels("host");
         var kvCapacity = factory.CreateGauge("mockserve_kv_cache_capacity_bytes",
             "KV cache bytes per memory tier: HBM left after weights and reserve, and host memory for swapped KV.", ["tier"]);
         _kvHbmCapacity = kvCapacity.WithLabels("hbm");
         _kvHostCapacity = kvCapacity.WithLabels("host");
+        var prefix = factory.CreateGauge("mockserve_prefix_cache_blocks",
+            "HBM blocks of automatic prefix caching (full blocks of text prompts and their answers, keyed by a hash chained over "
+            + "their tokens), by state: shared (read by two or more running requests at once), in_use (by one) and free "
+            + "(no request reads it; counted free in mockserve_kv_cache_bytes and evicted least recently used first).",
+            ["state"]);
+        (_prefixShared, _prefixInUse, _prefixFree) = (prefix.WithLabels("shared"), prefix.WithLabels("in_use"), prefix.WithLabels("free"));
         factory.CreateGauge("mockserve_max_concurrent_users",
             "Users with the configured reference context whose KV fits in HBM at once.").Set(info.MaxConcurrentUsers);
 
@@ -89,7 +98,7 @@ internal sealed class EngineMetrics : IEngineObserver
         _prefillTokens = factory.CreateCounter("mockserve_prefill_tokens_total",
             "Prompt tokens prefilled, recomputed ones included; cached history is not prefilled and not counted.");
         _cachedTokens = factory.CreateCounter("mockserve_prefix_cache_hit_tokens_total",
-            "Prompt tokens whose KV a turn reused from its session (in HBM or swapped in from host) instead of prefilling.");
+            "Prompt tokens whose KV a request reused instead of prefilling: its session's history (in HBM or swapped in from host) or blocks of the prefix cache.");
         _prefillDuration = factory.CreateHistogram("mockserve_prefill_duration_seconds",
             "Model seconds of GPU steps that prefilled each finished request's prompt.",
             new HistogramConfiguration { Buckets = PrefillBuckets });
@@ -175,6 +184,9 @@ internal sealed class EngineMetrics : IEngineObserver
         _kvHost.Set(snapshot.HostBytesUsed);
         _kvHbmCapacity.Set(snapshot.HbmBytesTotal);
         _kvHostCapacity.Set(snapshot.HostBytesTotal);
+        _prefixShared.Set(snapshot.PrefixBlocksShared);
+        _prefixInUse.Set(snapshot.PrefixBlocksInUse - snapshot.PrefixBlocksShared);
+        _prefixFree.Set(snapshot.PrefixBlocksFree);
     }
 
     public void OnEvent(in EngineEvent e)

@@ -66,7 +66,7 @@ internal sealed class OpenAiEndpoints(EngineHost host, Deployment deployment, IP
             CheckModel(body.Model);
             string text = body.Messages is not null ? ChatTemplate.Render(body.Messages) : PromptText(body.Prompt).Text
                 ?? throw Errors.Invalid("prompt: /tokenize takes text, not token ids");
-            var ids = tokenizer.Encode(text, http.RequestAborted);
+            var ids = tokenizer.Encode(text, long.MaxValue, http.RequestAborted);
             long count = tokenizer.Count(text, long.MaxValue, http.RequestAborted).Tokens;
             await http.Response.WriteAsJsonAsync(new TokenizeResponse(count, deployment.Model.MaxContext, ids), OpenAiJson.Options, http.RequestAborted);
         }

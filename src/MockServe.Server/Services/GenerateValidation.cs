@@ -6,7 +6,8 @@ namespace MockServe.Server.Services;
 
 /// <summary>A Generate request's prompt and output bounds, as the engine needs them.</summary>
 /// <param name="PromptIsLowerBound">Counting the text stopped once it passed the model's context.</param>
-internal readonly record struct GenerateInput(long PromptTokens, long MaxTokens, bool TextPrompt, bool PromptIsLowerBound = false);
+/// <param name="PromptIds">The text's token ids, when they were asked for and the tokenizer has them.</param>
+internal readonly record struct GenerateInput(long PromptTokens, long MaxTokens, bool TextPrompt, bool PromptIsLowerBound = false, int[]? PromptIds = null);
 
 /// <summary>
 /// The checks that belong to the mockserve.v1 protocol: ids, the prompt's form, min_tokens and stop sequences.
@@ -23,9 +24,16 @@ internal static class GenerateValidation
     /// <paramref name="maxPromptCharacters"/> is refused uncounted, and counting stops once it passes <paramref name="maxContext"/>.
     /// </summary>
     /// <exception cref="Grpc.Core.RpcException">INVALID_ARGUMENT naming the field, the value and the limit.</exception>
+    /// <param name="encode">Encode a text prompt to token ids (for prefix caching) rather than only count it: the same work.</param>
     /// <exception cref="OperationCanceledException">The call ended while the text was counted.</exception>
     public static GenerateInput Validate(
-        GenerateRequest r, IPromptTokenizer tokenizer, long defaultMaxTokens, int maxPromptCharacters, long maxContext, CancellationToken cancellationToken)
+        GenerateRequest r,
+        IPromptTokenizer tokenizer,
+        long defaultMaxTokens,
+        int maxPromptCharacters,
+        long maxContext,
+        CancellationToken cancellationToken,
+        bool encode = false)
     {
         if (r.RequestId.Length > MaxIdLength)
         {
@@ -78,6 +86,11 @@ internal static class GenerateValidation
         }
 
         // Past the context the engine refuses the prompt whatever its exact length, so counting stops there.
+        if (encode && tokenizer.Encode(r.Text, maxContext, cancellationToken) is { Length: > 0 } ids)
+        {
+            return new GenerateInput(ids.Length, max, TextPrompt: true, ids.Length > maxContext, ids);
+        }
+
         var count = tokenizer.Count(r.Text, maxContext, cancellationToken);
         return new GenerateInput(count.Tokens, max, TextPrompt: true, count.IsLowerBound);
     }

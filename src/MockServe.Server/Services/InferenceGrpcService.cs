@@ -25,6 +25,7 @@ internal sealed class InferenceGrpcService(
     EngineHost host,
     IPromptTokenizer tokenizer,
     TokenText tokenText,
+    WordIds wordIds,
     FailureInjector failures,
     IOptions<ServerOptions> serverOptions,
     IOptions<FailureInjectionOptions> failureOptions,
@@ -62,8 +63,15 @@ internal sealed class InferenceGrpcService(
         {
             // The warm-up draws no failure: it would shift the seeded sequence that reproduces a run's failures.
             failure = warmup ? null : failures.Decide(context.RequestHeaders);
+            // A text prompt outside a session is encoded for automatic prefix caching; a session holds its own history.
             input = GenerateValidation.Validate(
-                request, tokenizer, _server.DefaultMaxTokens, _server.MaxPromptCharacters, engine.Limits.MaxContext, context.CancellationToken);
+                request,
+                tokenizer,
+                _server.DefaultMaxTokens,
+                _server.MaxPromptCharacters,
+                engine.Limits.MaxContext,
+                context.CancellationToken,
+                encode: sessionId is null && engine.PrefixCaching);
         }
         catch (RpcException)
         {
@@ -93,6 +101,7 @@ internal sealed class InferenceGrpcService(
         long max = input.MaxTokens;
         // The modelled end-of-sequence, drawn before the engine checks max_tokens: a bad count is refused there.
         long target = request.IgnoreEos || max < 1 ? max : text.Between(Math.Clamp(request.MinTokens, 1, max), max);
+        var prefix = input.PromptIds is { } ids ? new PromptPrefix(ids, engine.Options.BlockSize, text, wordIds) : null;
         var submitted = await engine.SubmitAsync(new InferenceRequest
         {
             RequestId = client.Scope(requestId),
@@ -100,6 +109,8 @@ internal sealed class InferenceGrpcService(
             PromptTokens = input.PromptTokens,
             MaxTokens = max,
             StopAfterTokens = target < max ? target : null,
+            PrefixHashes = prefix?.Hashes,
+            HashesWithOutput = prefix is null ? null : prefix.WithOutput,
         });
         if (submitted.Handle is not { } handle)
         {

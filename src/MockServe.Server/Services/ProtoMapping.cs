@@ -82,6 +82,8 @@ internal static class ProtoMapping
     {
         HbmKvBytesUsed = p.HbmBytesUsed,
         HbmKvBytesIdle = p.HbmBlocksIdle * p.BlockBytes,
+        HbmKvBytesPrefixFree = p.PrefixBlocksFree * p.BlockBytes,
+        HbmKvBytesPrefixShared = p.PrefixBlocksShared * p.BlockBytes,
         HbmKvBytesTotal = p.HbmBytesTotal,
         HostKvBytesUsed = p.HostBytesUsed,
         HostKvBytesTotal = p.HostBytesTotal,
@@ -101,6 +103,8 @@ internal static class ProtoMapping
         {
             sum.HbmKvBytesUsed += p.HbmKvBytesUsed;
             sum.HbmKvBytesIdle += p.HbmKvBytesIdle;
+            sum.HbmKvBytesPrefixFree += p.HbmKvBytesPrefixFree;
+            sum.HbmKvBytesPrefixShared += p.HbmKvBytesPrefixShared;
             sum.HbmKvBytesTotal += p.HbmKvBytesTotal;
             sum.HostKvBytesUsed += p.HostKvBytesUsed;
             sum.HostKvBytesTotal += p.HostKvBytesTotal;

@@ -19,9 +19,11 @@ public interface IPromptTokenizer
 
     /// <summary>
     /// The token ids of <paramref name="text"/>, cut into the same pieces <see cref="Count"/> counts, so that there are
-    /// exactly as many; empty for a tokenizer without a vocabulary.
+    /// exactly as many; empty for a tokenizer without ids. Like counting, encoding may stop once there are more than
+    /// <paramref name="limit"/>: the ids are then only the text's first ones.
     /// </summary>
-    IReadOnlyList<int> Encode(string text, CancellationToken cancellationToken) => [];
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled while encoding.</exception>
+    int[] Encode(string text, long limit, CancellationToken cancellationToken) => [];
 }
 
 public static class PromptTokenizers
@@ -47,18 +49,18 @@ internal sealed class TiktokenPromptTokenizer : IPromptTokenizer
         return PieceCounter.Count(text, limit, piece => tokenizer.CountTokens(piece), cancellationToken);
     }
 
-    public IReadOnlyList<int> Encode(string text, CancellationToken cancellationToken)
+    public int[] Encode(string text, long limit, CancellationToken cancellationToken)
     {
         var tokenizer = _tokenizer.Value;
         var ids = new List<int>();
-        for (int start = 0, end; start < text.Length; start = end)
+        for (int start = 0, end; start < text.Length && ids.Count <= limit; start = end)
         {
             cancellationToken.ThrowIfCancellationRequested();
             end = PieceCounter.PieceEnd(text, start);
             ids.AddRange(tokenizer.EncodeToIds(text.AsSpan(start, end - start)));
         }
 
-        return ids;
+        return [.. ids];
     }
 }
 
@@ -68,4 +70,28 @@ internal sealed class ApproximatePromptTokenizer : IPromptTokenizer
     public string Name => "approx";
 
     public PromptCount Count(string text, long limit, CancellationToken cancellationToken) => new((text.Length + 3L) / 4, IsLowerBound: false);
+
+    /// <summary>
+    /// One id per 4 characters, a hash of them: no vocabulary's ids, but equal text gives equal ids, which is all that
+    /// prefix caching needs of a prompt. Text that only follows a prompt (an answer resent in a conversation) lines up
+    /// with the prompt's 4-character grid only by chance, so only vocabulary tokenizers find resent answers cached.
+    /// </summary>
+    public int[] Encode(string text, long limit, CancellationToken cancellationToken)
+    {
+        long count = (text.Length + 3L) / 4;
+        var ids = new int[count > limit ? limit + 1 : count];
+        for (int i = 0; i < ids.Length; i++)
+        {
+            // FNV-1a, stable across processes (string.GetHashCode is not): one seed gives one run.
+            uint hash = 2166136261;
+            foreach (char c in text.AsSpan(4 * i, Math.Min(4, text.Length - (4 * i))))
+            {
+                hash = (hash ^ c) * 16777619;
+            }
+
+            ids[i] = (int)(hash & int.MaxValue);
+        }
+
+        return ids;
+    }
 }

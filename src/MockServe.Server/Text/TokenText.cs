@@ -63,20 +63,31 @@ public sealed class TokenText(int seed, bool echo)
         private ulong _state = state;
         private long _index;
 
+        /// <summary>A stream that goes on from here as this one will: the same tokens, read without taking them from it.</summary>
+        public Stream Copy() => new(_state, echoWords) { _index = _index };
+
+        /// <summary>The text of the next token, without its id.</summary>
+        public string NextWord() => Take().Word;
+
         /// <summary>Appends the next token's text and returns its id.</summary>
         public long Next(StringBuilder text)
+        {
+            var (word, id) = Take();
+            text.Append(word);
+            return id;
+        }
+
+        private (string Word, long Id) Take()
         {
             long index = _index++;
             if (echoWords is not null)
             {
                 long i = index % echoWords.Length;
-                text.Append(echoWords[i]);
-                return IdOffset + Words.Length + i;
+                return (echoWords[i], IdOffset + Words.Length + i);
             }
 
             int word = (int)(NextRandom() % (ulong)Words.Length);
-            text.Append(Words[word]);
-            return IdOffset + word;
+            return (Words[word], IdOffset + word);
         }
 
         /// <summary>A uniform draw in [min, max], from the same stream (the modelled end-of-sequence).</summary>

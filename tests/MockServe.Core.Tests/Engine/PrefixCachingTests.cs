@@ -132,9 +132,65 @@ public class PrefixCachingTests
         var pool = h.Engine.Snapshot();
 
         // 1000 tokens: 62 full blocks; 3000: 187. Outputs and partial blocks are freed; full prompt blocks stay cached,
-        // all of them reclaimable, so HBM holds nothing a new request cannot take.
-        Assert.Equal(62 + 187, pool.HbmBlocksUsed);
-        Assert.Equal(pool.HbmBlocksUsed, pool.HbmBlocksIdle);
+        // free (as vLLM counts them), so KV in use is back to zero and HBM holds nothing a new request cannot take.
+        Assert.Equal((0L, 0L), (pool.HbmBlocksUsed, pool.HbmBlocksIdle));
+        Assert.Equal((62L + 187, 0L, 0L), (pool.PrefixBlocksFree, pool.PrefixBlocksInUse, pool.PrefixBlocksShared));
+        Assert.Equal(0, h.Engine.HbmKvUsedFraction);
+    }
+
+    [Fact]
+    public void Snapshot_TwoUsersReadOneSystemPrompt_ItsBlocksCountOnceAsUsedAndAsShared()
+    {
+        var h = new EngineHarness();
+        int[] system = Prompt(4000);
+        Submit(h, "first", [.. system, .. Prompt(100, 100_000)], maxTokens: 400);
+        h.Clock.RunUntil(2);
+        Submit(h, "second", [.. system, .. Prompt(100, 200_000)], maxTokens: 400);
+        h.Clock.RunUntil(4);
+
+        var pool = h.Engine.Snapshot();
+
+        // Each user's prompt has 256 full blocks (250 of system prompt, 6 its own), cached and pinned while it runs.
+        // The 250 system blocks are held once, read by both; what else the users hold is their own.
+        Assert.Equal((250L, 250L + 6 + 6, 0L), (pool.PrefixBlocksShared, pool.PrefixBlocksInUse, pool.PrefixBlocksFree));
+        Assert.Equal(2, pool.Running);
+        Assert.True(pool.HbmBlocksUsed < 2 * 256, $"used {pool.HbmBlocksUsed}: the system prompt is held twice");
+    }
+
+    [Fact]
+    public void Finish_WithOutputHashes_AnswerBlocksCachedSoAResentConversationHitsPastItsPrompt()
+    {
+        // Turn 1: 1000 prompt tokens and 300 generated. The conversation resent with 200 new tokens finds the prompt
+        // and the answer: the KV of 1299 tokens was computed (the last token's is not), 81 full blocks = 1296 tokens.
+        var h = new EngineHarness();
+        int[] prompt = Prompt(1000);
+        int[] answer = Prompt(300, 50_000);
+        var promptHashes = PrefixHashes.Chain(prompt, 16);
+        h.Engine.Submit(new InferenceRequest
+        {
+            RequestId = "turn1",
+            PromptTokens = prompt.Length,
+            MaxTokens = 300,
+            PrefixHashes = promptHashes,
+            HashesWithOutput = n => PrefixHashes.Extend(promptHashes, [.. prompt[(promptHashes.Length * 16)..], .. answer[..(int)n]], 16),
+        });
+        h.Run("turn1");
+
+        Submit(h, "turn2", [.. prompt, .. answer, .. Prompt(200, 90_000)]);
+        var turn2 = h.Run("turn2");
+
+        Assert.Equal((CacheState.Hot, 1296L), (turn2.CacheState, turn2.CachedTokens));
+        Near(YiOnA100.Prefill(1500 - 1296, 1296), turn2.TimeToFirstToken);
+        Assert.Equal(0, h.Engine.Snapshot().HbmBlocksUsed);
+    }
+
+    [Fact]
+    public void Extend_OverTheRest_EqualsTheChainOfTheWhole()
+    {
+        int[] whole = Prompt(1000);
+        var head = PrefixHashes.Chain(whole.AsSpan(0, 500), 16);
+
+        Assert.Equal(PrefixHashes.Chain(whole, 16), PrefixHashes.Extend(head, whole.AsSpan(head.Length * 16), 16));
     }
 
     [Fact]
@@ -151,7 +207,7 @@ public class PrefixCachingTests
         Submit(h, "recent", recent, maxTokens: 1);
         h.Run("recent");
         long cached = 2 * (20_000 / 16);
-        Assert.Equal(cached, h.Engine.Snapshot().HbmBlocksUsed);
+        Assert.Equal((0L, cached), (h.Engine.Snapshot().HbmBlocksUsed, h.Engine.Snapshot().PrefixBlocksFree));
 
         // A request without hashes (so nothing of it is cached after) that needs 100 blocks more than are free:
         // 100 blocks of the old prompt must go, from its end.
@@ -181,7 +237,6 @@ public class PrefixCachingTests
         Assert.True(b.Preemptions > 0 || h.Results["a"].Preemptions > 0, "no preemption happened");
         Assert.Equal(2000, b.CompletionTokens);
         Assert.Equal(2000, h.Results["a"].CompletionTokens);
-        var pool = h.Engine.Snapshot();
-        Assert.Equal(pool.HbmBlocksUsed, pool.HbmBlocksIdle);
+        Assert.Equal(0, h.Engine.Snapshot().HbmBlocksUsed);
     }
 }

@@ -71,4 +71,42 @@ public class PromptTokenizersTests
 
         Assert.Equal(new PromptCount(251, IsLowerBound: false), count);
     }
+
+    [Theory]
+    [MemberData(nameof(OrdinaryTexts))]
+    public void Encode_OrdinaryText_TheUnsplitIdsAndAsManyAsCounted(string kind, string text)
+    {
+        var tokenizer = PromptTokenizers.Create("o200k");
+
+        int[] ids = tokenizer.Encode(text, long.MaxValue, CancellationToken.None);
+
+        Assert.Equal(Whole.EncodeToIds(text), ids);
+        Assert.Equal(tokenizer.Count(text, long.MaxValue, CancellationToken.None).Tokens, ids.Length);
+        Assert.NotEmpty(kind);
+    }
+
+    [Fact]
+    public void Encode_PastTheLimit_StopsWithinAPieceOfIt()
+    {
+        string text = string.Concat(Enumerable.Repeat("one two three four ", 10_000));
+
+        int[] ids = PromptTokenizers.Create("o200k").Encode(text, 1000, CancellationToken.None);
+
+        // Each word is a token: encoding stops after the piece that passed 1,000, at most 256 characters on.
+        Assert.InRange(ids.Length, 1001, 1000 + PieceCounter.MaxPieceLength);
+    }
+
+    [Fact]
+    public void Encode_Approx_OneIdPerFourCharactersEqualForEqualChunks()
+    {
+        var approx = PromptTokenizers.Create("approx");
+
+        int[] ids = approx.Encode("abcdabcdabcdab", long.MaxValue, CancellationToken.None);
+
+        Assert.Equal(4, ids.Length);
+        Assert.Equal(ids[0], ids[1]);
+        Assert.Equal(ids[1], ids[2]);
+        Assert.NotEqual(ids[2], ids[3]);
+        Assert.Equal(ids, approx.Encode("abcdabcdabcdab", long.MaxValue, CancellationToken.None));
+    }
 }

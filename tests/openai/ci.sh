@@ -68,6 +68,12 @@ echo "ready after $((SECONDS - started)) s in all"
 step "run.sh http://127.0.0.1:$http_port 127.0.0.1:$grpc_port"
 "$here/run.sh" "http://127.0.0.1:$http_port" "127.0.0.1:$grpc_port" || { show_log; fail "run.sh failed"; }
 
+step "h2c on the same port: curl --http2-prior-knowledge GET /v1/models"
+got="$(curl --http2-prior-knowledge -sS -o /dev/null -w '%{http_code} HTTP/%{http_version}' --max-time 10 \
+  "http://127.0.0.1:$http_port/v1/models")" || { show_log; fail "curl --http2-prior-knowledge failed"; }
+[ "$got" = "200 HTTP/2" ] || { show_log; fail "h2c GET /v1/models answered '$got', not '200 HTTP/2'"; }
+echo "$got"
+
 stop_server_cleanly
 
 echo "openai interop passed in $((SECONDS - started)) s"

@@ -15,7 +15,7 @@ public static class Settings
         .Add(o => o.Port, "--port", SettingKind.Whole, "N", "gRPC port (h2c, or HTTP/2 over TLS), 0 to 65535.")
         .Add(o => o.MetricsPort, "--metrics-port", SettingKind.Whole, "N", "Port of Prometheus text at /metrics, 0 to 65535, not the gRPC port.")
         .Add(o => o.HttpPort, "--http-port", SettingKind.Whole, "N",
-            "Port of the OpenAI-compatible HTTP API (HTTP/1.1, and HTTP/2 with TLS), 1 to 65535, or 0 for none; not the gRPC or metrics port.")
+            "Port of the OpenAI-compatible HTTP API (HTTP/1.1 and HTTP/2: h2c by prior knowledge, or ALPN with TLS), 1 to 65535, or 0 for none; not the gRPC or metrics port.")
         .Add(o => o.BindAddress, "--bind", SettingKind.Text, "IP", "Address every port binds to.")
         .Add(o => o.ApiKeys, "--api-keys", SettingKind.List, "KEY|NAME:KEY",
             "API keys (a file or variable keeps them out of the process list); any key makes every call need 'authorization: Bearer KEY'.")

@@ -4,6 +4,7 @@ using Grpc.AspNetCore.HealthChecks;
 using Grpc.AspNetCore.Server;
 
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -81,17 +82,30 @@ public static class MockServeApp
             // The drain ends every stream at DrainSeconds; the second after it is for ending them and closing connections.
             o.ShutdownTimeout = TimeSpan.FromSeconds(server.Value.DrainSeconds + 1);
         });
-        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>, ServerTls>((k, options, tls) =>
+        // A transport for the OpenAI port's h2c connections; Kestrel's sockets still bind every IP endpoint.
+        services.AddSingleton(sp => new CleartextHttp2Handoff(TimeProvider.System, sp.GetRequiredService<ILogger<CleartextHttp2Handoff>>()));
+        services.AddSingleton<IConnectionListenerFactory>(sp => sp.GetRequiredService<CleartextHttp2Handoff>());
+        services.AddOptions<KestrelServerOptions>().Configure<IOptions<ServerOptions>, ServerTls, CleartextHttp2Handoff>((k, options, tls, h2c) =>
         {
             var server = options.Value;
             var bind = IPAddress.Parse(server.BindAddress);
             k.Listen(bind, server.Port, l => tls.Use(l, HttpProtocols.Http2));
             k.Listen(bind, server.MetricsPort, l => tls.Use(l, HttpProtocols.Http1));
-            if (server.HttpPort != 0)
+            if (server.HttpPort != 0 && tls.IsEnabled)
             {
-                // OpenAI clients speak HTTP/1.1. Kestrel offers HTTP/2 beside it only through TLS's ALPN: on a cleartext
-                // endpoint for both it serves HTTP/1.1 alone (and warns), so h2c would need a port of its own.
-                k.Listen(bind, server.HttpPort, l => tls.Use(l, tls.IsEnabled ? HttpProtocols.Http1AndHttp2 : HttpProtocols.Http1));
+                // ALPN picks HTTP/1.1 or HTTP/2.
+                k.Listen(bind, server.HttpPort, l => tls.Use(l, HttpProtocols.Http1AndHttp2));
+            }
+            else if (server.HttpPort != 0)
+            {
+                // Without TLS Kestrel serves HTTP/1.1 alone on an endpoint for both: the HTTP/2 preface is told apart
+                // in front of it, and those connections go to an HTTP/2 endpoint of their own (CleartextHttp2Handoff).
+                k.Listen(bind, server.HttpPort, l =>
+                {
+                    l.Protocols = HttpProtocols.Http1;
+                    h2c.Sniff(l, k.Limits.RequestHeadersTimeout);
+                });
+                k.Listen(h2c.EndPoint, l => l.Protocols = HttpProtocols.Http2);
             }
 
             k.Limits.Http2.MaxStreamsPerConnection = server.MaxStreamsPerConnection;

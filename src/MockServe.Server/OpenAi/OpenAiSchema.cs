@@ -4,8 +4,10 @@ using System.Text.Json.Serialization;
 namespace MockServe.Server.OpenAi;
 
 // OpenAI's request and response shapes with vLLM's extensions, as small records written in snake_case. The official
-// OpenAI package's models are the client's: their request types keep the messages and model internal and their
-// response types have no public constructors, so they cannot be read from a request body nor built for a response.
+// OpenAI package's models are the client's: its request types keep the messages and model internal (a body read
+// into ChatCompletionOptions cannot be looked at), and it has no legacy completions types at all. Chat responses
+// could be built with OpenAIChatModelFactory and written with ModelReaderWriter, but then one face would be written
+// two ways; these records keep every shape in one place, and the tests read them back with that package (and npm's).
 
 /// <summary>A /v1/completions or /v1/chat/completions body (and /tokenize's): the fields MockServe honours; the rest are ignored.</summary>
 internal sealed record OpenAiRequest

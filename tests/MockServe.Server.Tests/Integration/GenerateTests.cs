@@ -156,7 +156,10 @@ public class GenerateTests
     public async Task Generate_Deadline_PropagatesAndFreesKv()
     {
         await using var server = await TestServer.StartAsync();
-        var deadline = TimeProvider.System.GetUtcNow().UtcDateTime.AddMilliseconds(300);
+        // The channel connects first: a connection still being made when the deadline passes (a busy machine) could end
+        // the call otherwise than the deadline does once the stream runs. The stream would take minutes.
+        await server.Client.GetServerInfoAsync(new GetServerInfoRequest());
+        var deadline = TimeProvider.System.GetUtcNow().UtcDateTime.AddMilliseconds(1000);
 
         var ex = await Assert.ThrowsAsync<RpcException>(() => server.Client.Generate(
             new GenerateRequest { PromptTokens = 4000, MaxTokens = 5000, IgnoreEos = true }, deadline: deadline).ResponseStream.ReadAllAsync().ToListAsync().AsTask());

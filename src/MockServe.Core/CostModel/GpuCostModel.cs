@@ -35,8 +35,8 @@ public sealed class GpuCostModel
         KvBytesPerStoredToken = layers * elementsPerLayer * elementBytes;
         KvBytesPerToken = KvBytesPerStoredToken * kv.TokensKept;
 
-        WeightBytes = model.TotalParameters * model.WeightBytesPerParameter;
-        ActiveWeightBytes = model.ActiveParameters * model.WeightBytesPerParameter;
+        WeightBytes = model.TotalParameters * deployment.WeightBytesPerParameter;
+        ActiveWeightBytes = model.ActiveParameters * deployment.WeightBytesPerParameter;
         HbmBytes = deployment.Gpu.HbmBytes * tp;
         KvCapacityBytes = Math.Max(0, HbmBytes - WeightBytes - (deployment.ActivationReserveBytesPerGpu * tp));
         HostCapacityBytes = deployment.Gpu.HostMemoryBytes * tp;
@@ -44,7 +44,7 @@ public sealed class GpuCostModel
         // QK^T and PV for one (query, key) pair: 2 FLOPs per multiply-add over d_qk and d_v, per head and layer.
         int qkDim = model.HeadDim + model.RopeHeadDim;
         _attentionFlopsPerPair = 2.0 * model.Layers * kv.LayersKept * model.QueryHeads * (qkDim + model.HeadDim);
-        _flopsPerSecond = deployment.Gpu.PeakFlops * deployment.Efficiency.PrefillComputeUtilization * tp;
+        _flopsPerSecond = deployment.PeakFlopsPerGpu * deployment.Efficiency.PrefillComputeUtilization * tp;
         _bytesPerSecond = deployment.Gpu.HbmBandwidth * deployment.Efficiency.DecodeBandwidthUtilization * tp;
         // Each GPU of the group has its own host link and moves its own shard of the KV.
         _hostLinkBytesPerSecond = deployment.Gpu.HostLinkBandwidth * tp;
@@ -152,10 +152,18 @@ public sealed class GpuCostModel
     public double SwapSeconds(double bytes) => bytes <= 0 ? 0 : bytes / _hostLinkBytesPerSecond;
 
     /// <summary>
-    /// An iteration's duration: its FLOPs over the compute rate, or the bytes it reads (weights once, plus
-    /// every sequence's cached KV) over the bandwidth, whichever is longer (the roofline).
+    /// An iteration's duration: its GPU time (<see cref="GpuStepSeconds"/>) and the host's time for the step (a fixed
+    /// part and a part per sequence), added, or overlapped when the server schedules asynchronously
+    /// (<see cref="Efficiency.StepSeconds"/>).
     /// </summary>
-    public double StepSeconds(in StepCost cost)
+    public double StepSeconds(in StepCost cost) =>
+        cost.Tokens == 0 ? 0 : Deployment.Efficiency.StepSeconds(GpuStepSeconds(cost), cost.Sequences);
+
+    /// <summary>
+    /// An iteration's GPU time: its FLOPs over the compute rate, or the bytes it reads (weights once, plus every
+    /// sequence's cached KV) over the bandwidth, whichever is longer (the roofline).
+    /// </summary>
+    public double GpuStepSeconds(in StepCost cost)
     {
         if (cost.Tokens == 0)
         {
@@ -206,6 +214,6 @@ public sealed class GpuCostModel
         double expert = (model.TotalParameters - model.ActiveParameters) / (e - k);
         double shared = model.ActiveParameters - (k * expert);
         double touched = e * (1 - Math.Pow(1 - (k / e), tokens));
-        return (shared + (expert * touched)) * model.WeightBytesPerParameter;
+        return (shared + (expert * touched)) * Deployment.WeightBytesPerParameter;
     }
 }

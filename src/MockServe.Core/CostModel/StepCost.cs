@@ -12,10 +12,14 @@ public struct StepCost
     /// <summary>Cached tokens whose KV the step reads from HBM.</summary>
     public double KvTokensRead { get; private set; }
 
+    /// <summary>Sequences in the step's batch (each decode, each prefill chunk): what per-sequence host time counts.</summary>
+    public int Sequences { get; private set; }
+
     /// <summary>One decode token for a sequence with <paramref name="context"/> tokens cached.</summary>
     public void AddDecode(long context)
     {
         Tokens++;
+        Sequences++;
         AttentionPairs += context + 1;
         KvTokensRead += context;
     }
@@ -30,6 +34,7 @@ public struct StepCost
 
         double s = newTokens;
         Tokens += newTokens;
+        Sequences++;
         AttentionPairs += (s * cachedTokens) + (s * (s + 1) / 2);
         KvTokensRead += cachedTokens;
     }

@@ -60,10 +60,12 @@ public readonly record struct StepSummary(
     double SwapSeconds,
     double ComputeSeconds,
     int Running,
-    int Waiting)
+    int Waiting,
+    double HostOnlySeconds = 0)
 {
-    // The step's compute is one roofline time for all its tokens; sharing it by token count is the simple split
-    // (a decode token reads more KV per FLOP than a prefill token, so decode's share is a lower bound).
+    // The step's GPU time (its compute phase less the host time the GPU waited for, HostOnlySeconds) is one roofline
+    // time for all its tokens; sharing it by token count is the simple split (a decode token reads more KV per FLOP
+    // than a prefill token, so decode's share is a lower bound).
 
     /// <summary>The prefill tokens' share of the compute time.</summary>
     public double PrefillSeconds => Share(PrefillTokens);
@@ -72,7 +74,7 @@ public readonly record struct StepSummary(
     public double DecodeSeconds => Share(DecodeSequences);
 
     private double Share(long tokens) =>
-        PrefillTokens + DecodeSequences > 0 ? ComputeSeconds * tokens / (PrefillTokens + DecodeSequences) : 0;
+        PrefillTokens + DecodeSequences > 0 ? (ComputeSeconds - HostOnlySeconds) * tokens / (PrefillTokens + DecodeSequences) : 0;
 }
 
 /// <summary>

@@ -41,6 +41,7 @@ public sealed partial class InferenceEngine
 
         plan.SwapSeconds = cursor - start;
         plan.ComputeSeconds = CostModel.StepSeconds(plan.Cost);
+        plan.HostOnlySeconds = plan.ComputeSeconds - CostModel.GpuStepSeconds(plan.Cost);
         _stepInFlight = true;
         // The step ends when the model says, however late a real timer fires: the clock runs it at that time.
         _clock.Schedule(cursor + plan.ComputeSeconds, _onStepEnd);
@@ -79,7 +80,7 @@ public sealed partial class InferenceEngine
         }
 
         var step = new StepSummary(
-            plan.Start, at, plan.Decodes.Count, plan.PrefillTokens, plan.SwapSeconds, plan.ComputeSeconds, _running.Count, _waiting.Count);
+            plan.Start, at, plan.Decodes.Count, plan.PrefillTokens, plan.SwapSeconds, plan.ComputeSeconds, _running.Count, _waiting.Count, plan.HostOnlySeconds);
         try
         {
             _observer.OnStep(step);
@@ -165,6 +166,8 @@ public sealed partial class InferenceEngine
         seq.HbmBlocks = 0;
         bool started = !double.IsNaN(seq.FirstTokenTime);
         double ttft = started ? seq.FirstTokenTime - seq.ArrivalTime : now - seq.ArrivalTime;
+        // The host finishes the response (detokenising, API) after the last token; a cancelled request has no response.
+        double ending = reason == FinishReason.Cancelled ? 0 : _efficiency.FinishOverheadSeconds;
         var result = new RequestResult
         {
             Request = seq.Request,
@@ -178,14 +181,34 @@ public sealed partial class InferenceEngine
             Admitted = seq.Admitted,
             ArrivalTime = seq.ArrivalTime,
             FirstTokenTime = seq.FirstTokenTime,
-            FinishTime = now,
+            FinishTime = now + ending,
             SwapInSeconds = seq.SwapInSeconds,
             PrefillSeconds = seq.PrefillSeconds,
             QueueSeconds = Math.Max(0, ttft - seq.SwapInSeconds - seq.PrefillSeconds),
             DecodeSeconds = started ? now - seq.FirstTokenTime : 0,
         };
+        if (ending > 0)
+        {
+            _ending.Add(seq, result);
+            // Unless CancelAll delivered it first.
+            _clock.Schedule(result.FinishTime, _ =>
+            {
+                if (_ending.Remove(seq))
+                {
+                    Deliver(seq, result);
+                }
+            });
+            return;
+        }
+
+        Deliver(seq, result);
+    }
+
+    /// <summary>Ends the request's handle and reports it finished, at <see cref="RequestResult.FinishTime"/> (or sooner when the engine stops).</summary>
+    private void Deliver(Sequence seq, RequestResult result)
+    {
         seq.Handle.End(result);
-        Notify(new EngineEvent(now, EngineEventKind.Finished, seq.Request, seq.Request.SessionId, seq.Generated, Detail: reason.ToString(), Result: result));
+        Notify(new EngineEvent(Now, EngineEventKind.Finished, seq.Request, seq.Request.SessionId, seq.Generated, Detail: result.FinishReason.ToString(), Result: result));
     }
 
     private void Preempt(Sequence victim, StepPlan plan)

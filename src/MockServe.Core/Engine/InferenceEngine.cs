@@ -29,6 +29,11 @@ public sealed partial class InferenceEngine : IRequestControl
     private readonly List<Sequence> _running = [];
     private readonly StepPlan _plan = new();
     private readonly Action<double> _onStepEnd;
+    private readonly Action<double> _onReady;
+    private readonly Efficiency _efficiency;
+
+    // Requests whose last token is out and whose response the host is finishing (Efficiency.FinishOverheadSeconds).
+    private readonly Dictionary<Sequence, RequestResult> _ending = [];
     private bool _stepInFlight;
 
     public InferenceEngine(Deployment deployment, EngineOptions options, VirtualClock clock, IEngineObserver? observer = null)
@@ -55,6 +60,8 @@ public sealed partial class InferenceEngine : IRequestControl
         _prefixCaching = options.PrefixCaching && deployment.Compression.TokensKept == 1;
         Limits = new RequestLimits(deployment.Model.MaxContext, _kv, deployment.Compression.TokensKept, options.BlockSize);
         _onStepEnd = OnStepEnd;
+        _onReady = _ => TryStartStep();
+        _efficiency = deployment.Efficiency;
         Control = this;
     }
 
@@ -95,7 +102,11 @@ public sealed partial class InferenceEngine : IRequestControl
 
     internal IReadOnlyList<Sequence> RunningSequences => _running;
 
-    internal Sequence? NextWaiting => _waiting.First?.Value;
+    /// <summary>
+    /// The head of the waiting queue once the host has handled it (<see cref="Efficiency.RequestOverheadSeconds"/>
+    /// after its arrival); every request takes as long, so none behind an unready head is ready either.
+    /// </summary>
+    internal Sequence? NextWaiting => _waiting.First?.Value is { } head && head.ReadyTime <= Now ? head : null;
 
     /// <summary>Where the handles' Cancel and Stop go; the real-time loop routes them through its inbox.</summary>
     internal IRequestControl Control { get; set; }
@@ -127,6 +138,7 @@ public sealed partial class InferenceEngine : IRequestControl
         {
             PrefillTarget = request.PromptTokens,
             Prefix = session is null && _prefixCaching ? request.PrefixHashes : null,
+            ReadyTime = Now + _efficiency.RequestOverheadSeconds,
         };
         handle.Sequence = seq;
         if (session is not null)
@@ -137,6 +149,11 @@ public sealed partial class InferenceEngine : IRequestControl
         _requests.Add(request.RequestId, seq);
         seq.QueueNode = _waiting.AddLast(seq);
         Emit(EngineEventKind.Queued, seq);
+        if (seq.ReadyTime > Now)
+        {
+            _clock.Schedule(seq.ReadyTime, _onReady);
+        }
+
         TryStartStep();
         return SubmitResult.Accepted(handle);
     }
@@ -206,6 +223,13 @@ public sealed partial class InferenceEngine : IRequestControl
         foreach (var seq in _requests.Values.ToList())
         {
             Finish(seq, FinishReason.Cancelled);
+        }
+
+        // Requests past their last token whose response was still being finished on the host end now.
+        foreach (var (seq, result) in _ending.ToList())
+        {
+            _ending.Remove(seq);
+            Deliver(seq, result);
         }
     }
 

@@ -21,6 +21,9 @@ internal sealed class Sequence(InferenceRequest request, Session? session, doubl
 
     public double ArrivalTime { get; } = arrival;
 
+    /// <summary>When the host has handled the request (API, tokenising) and the scheduler may admit it.</summary>
+    public double ReadyTime { get; init; } = arrival;
+
     public SequenceState State { get; set; } = SequenceState.Waiting;
 
     /// <summary>Node in the waiting or swapped queue.</summary>

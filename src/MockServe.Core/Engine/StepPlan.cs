@@ -18,7 +18,11 @@ internal sealed class StepPlan
 
     public double Start { get; set; }
 
+    /// <summary>The step's compute phase: GPU time and host time, added or overlapped.</summary>
     public double ComputeSeconds { get; set; }
+
+    /// <summary>Of <see cref="ComputeSeconds"/>, the time the GPU waited for the host.</summary>
+    public double HostOnlySeconds { get; set; }
 
     public double SwapSeconds { get; set; }
 
@@ -34,6 +38,7 @@ internal sealed class StepPlan
         SwapIns.Clear();
         Cost = default;
         ComputeSeconds = 0;
+        HostOnlySeconds = 0;
         SwapSeconds = 0;
         PrefillTokens = 0;
     }

@@ -21,6 +21,24 @@ public sealed record Deployment
 
     public Efficiency Efficiency { get; init; } = new();
 
+    /// <summary>
+    /// Bits per stored weight (16 BF16, 8 FP8 or INT8, 4 AWQ/GPTQ; a fraction counts group scales, 4.25 for 4 bits
+    /// with a 16-bit scale per 64 weights); null keeps the model profile's weightBytesPerParameter.
+    /// </summary>
+    public double? WeightBits { get; init; }
+
+    /// <summary>Bytes per weight as served: <see cref="WeightBits"/> / 8, or the model profile's.</summary>
+    public double WeightBytesPerParameter => WeightBits / 8 ?? Model.WeightBytesPerParameter;
+
+    /// <summary>
+    /// Whether the matmuls run on FP8 tensor cores: weights of 8 bits (FP8 W8A8, as vLLM serves FP8 checkpoints) on
+    /// a GPU whose profile gives an FP8 peak. Weights of 4 bits are dequantised to BF16 for the matmul (W4A16).
+    /// </summary>
+    public bool ComputesInFp8 => WeightBytesPerParameter == 1 && Gpu.PeakFlopsFp8 > 0;
+
+    /// <summary>Peak dense FLOP/s of one GPU for this deployment's matmuls: FP8 when <see cref="ComputesInFp8"/>, else BF16.</summary>
+    public double PeakFlopsPerGpu => ComputesInFp8 ? Gpu.PeakFlopsFp8 : Gpu.PeakFlops;
+
     public KvCompression Compression { get; init; } = KvCompression.None;
 
     /// <summary>
@@ -41,6 +59,11 @@ public sealed record Deployment
         errors.AddRange(Gpu.Validate().Select(e => ProfileField("gpu", e)));
         errors.AddRange(Efficiency.Validate());
         errors.AddRange(Compression.Validate());
+        if (WeightBits is { } bits && !(bits >= 1 && bits <= 32))
+        {
+            errors.Add(new SettingError("weightBits", $"must be between 1 and 32, got {bits}"));
+        }
+
         if (TensorParallel is < 1 or > 64)
         {
             errors.Add(new SettingError("tp", $"must be between 1 and 64, got {TensorParallel}"));

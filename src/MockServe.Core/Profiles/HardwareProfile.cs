@@ -14,6 +14,9 @@ public sealed record HardwareProfile
     /// <summary>Peak dense BF16 tensor throughput, without sparsity.</summary>
     public double PeakFlops { get; init; }
 
+    /// <summary>Peak dense FP8 tensor throughput, without sparsity; 0 for a GPU without FP8 tensor cores.</summary>
+    public double PeakFlopsFp8 { get; init; }
+
     /// <summary>Host link (PCIe) bandwidth per direction, used for KV swaps to host DDR.</summary>
     public double HostLinkBandwidth { get; init; }
 
@@ -41,6 +44,11 @@ public sealed record HardwareProfile
         ModelProfile.Positive(errors, "peakFlops", PeakFlops);
         ModelProfile.Positive(errors, "hostLinkBandwidth", HostLinkBandwidth);
         ModelProfile.Positive(errors, "interconnectBandwidth", InterconnectBandwidth);
+        if (PeakFlopsFp8 < 0 || double.IsNaN(PeakFlopsFp8) || double.IsInfinity(PeakFlopsFp8))
+        {
+            errors.Add($"peakFlopsFp8: must be zero (no FP8) or more, got {PeakFlopsFp8}");
+        }
+
         if (HostMemoryBytes < 0 || double.IsNaN(HostMemoryBytes) || double.IsInfinity(HostMemoryBytes))
         {
             errors.Add($"hostMemoryBytes: must be zero or more, got {HostMemoryBytes}");

@@ -119,6 +119,7 @@ public static class Presets
             HostLinkBandwidth = 32e9,
             HostMemoryBytes = 256 * GiB,
             InterconnectBandwidth = 600e9,
+            // Ampere has no FP8 tensor cores: 8-bit weights save memory and bandwidth, the matmuls stay BF16 here.
             Source = "NVIDIA A100 Tensor Core GPU datasheet (SXM4 80GB); PCIe 4.0 x16",
         },
         new HardwareProfile
@@ -128,10 +129,11 @@ public static class Presets
             HbmBytes = 80 * GiB,
             HbmBandwidth = 3.35e12,
             PeakFlops = 989e12,
+            PeakFlopsFp8 = 1979e12,
             HostLinkBandwidth = 64e9,
             HostMemoryBytes = 256 * GiB,
             InterconnectBandwidth = 900e9,
-            Source = "NVIDIA H100 Tensor Core GPU datasheet (SXM5); PCIe 5.0 x16",
+            Source = "NVIDIA H100 Tensor Core GPU datasheet (SXM5; FP8 3,958 TFLOPS with sparsity, half dense); PCIe 5.0 x16",
         },
         new HardwareProfile
         {
@@ -141,10 +143,11 @@ public static class Presets
             HbmBytes = 141 * GiB,
             HbmBandwidth = 4.8e12,
             PeakFlops = 989e12,
+            PeakFlopsFp8 = 1979e12,
             HostLinkBandwidth = 64e9,
             HostMemoryBytes = 256 * GiB,
             InterconnectBandwidth = 900e9,
-            Source = "NVIDIA H200 Tensor Core GPU datasheet (SXM); PCIe 5.0 x16",
+            Source = "NVIDIA H200 Tensor Core GPU datasheet (SXM; FP8 3,958 TFLOPS with sparsity, half dense); PCIe 5.0 x16",
         },
         new HardwareProfile
         {
@@ -153,11 +156,12 @@ public static class Presets
             HbmBytes = 48 * GiB,
             HbmBandwidth = 864e9,
             PeakFlops = 362.05e12,
+            PeakFlopsFp8 = 733e12,
             HostLinkBandwidth = 32e9,
             HostMemoryBytes = 128 * GiB,
             // No NVLink: tensor parallelism goes over PCIe 4.0.
             InterconnectBandwidth = 32e9,
-            Source = "NVIDIA L40S datasheet (GDDR6, BF16 dense without sparsity); PCIe 4.0 x16",
+            Source = "NVIDIA L40S datasheet (GDDR6, BF16 and FP8 dense without sparsity: FP8 1,466 TFLOPS with it); PCIe 4.0 x16",
         },
         new HardwareProfile
         {
@@ -166,10 +170,11 @@ public static class Presets
             HbmBytes = 192 * GiB,
             HbmBandwidth = 5.3e12,
             PeakFlops = 1307.4e12,
+            PeakFlopsFp8 = 2614.9e12,
             HostLinkBandwidth = 64e9,
             HostMemoryBytes = 256 * GiB,
             InterconnectBandwidth = 896e9,
-            Source = "AMD Instinct MI300X data sheet (BF16 dense); PCIe 5.0 x16, Infinity Fabric 896 GB/s",
+            Source = "AMD Instinct MI300X data sheet (BF16 and FP8 dense); PCIe 5.0 x16, Infinity Fabric 896 GB/s",
         },
     ];
 

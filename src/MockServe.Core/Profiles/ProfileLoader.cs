@@ -15,13 +15,13 @@ public static class ProfileLoader
     [
         "id", "name", "layers", "hiddenSize", "queryHeads", "kvHeads", "headDim", "ropeHeadDim", "kvLatentDim",
         "ffnSize", "vocabulary", "totalParameters", "activeParameters", "experts", "expertsPerToken", "attention", "maxContext",
-        "weightBytesPerParameter", "kvBytesPerElement", "source",
+        "weightBits", "weightBytesPerParameter", "kvBytesPerElement", "source",
     ];
 
     /// <summary>The fields a GPU profile file may contain.</summary>
     public static IReadOnlyList<string> GpuFields { get; } =
     [
-        "id", "name", "hbmBytes", "hbmBandwidth", "peakFlops", "hostLinkBandwidth", "hostMemoryBytes",
+        "id", "name", "hbmBytes", "hbmBandwidth", "peakFlops", "peakFlopsFp8", "hostLinkBandwidth", "hostMemoryBytes",
         "interconnectBandwidth", "gpuCount", "source",
     ];
 
@@ -71,12 +71,18 @@ public static class ProfileLoader
             ExpertsPerToken = fields.Int("expertsPerToken") ?? 0,
             Attention = attention ?? ModelDefaults.Attention,
             MaxContext = fields.Int("maxContext", required: true) ?? 0,
-            WeightBytesPerParameter = fields.Double("weightBytesPerParameter") ?? ModelDefaults.WeightBytesPerParameter,
+            // weightBits (16, 8, 4) is the usual way to say it; weightBytesPerParameter the older one. Both: refused below.
+            WeightBytesPerParameter = fields.Double("weightBits") / 8 ?? fields.Double("weightBytesPerParameter") ?? ModelDefaults.WeightBytesPerParameter,
             KvBytesPerElement = fields.Double("kvBytesPerElement") ?? ModelDefaults.KvBytesPerElement,
             Source = fields.String("source") ?? ModelDefaults.Source,
         };
 
         var errors = profile.Validate().ToList();
+        if (fields.Has("weightBits") && fields.Has("weightBytesPerParameter"))
+        {
+            errors.Add("weightBits: give weightBits or weightBytesPerParameter, not both");
+        }
+
         fields.AddValidationErrors(errors);
         fields.ThrowIfAny();
         return profile;
@@ -92,6 +98,7 @@ public static class ProfileLoader
             HbmBytes = fields.Double("hbmBytes", required: true) ?? 0,
             HbmBandwidth = fields.Double("hbmBandwidth", required: true) ?? 0,
             PeakFlops = fields.Double("peakFlops", required: true) ?? 0,
+            PeakFlopsFp8 = fields.Double("peakFlopsFp8") ?? GpuDefaults.PeakFlopsFp8,
             HostLinkBandwidth = fields.Double("hostLinkBandwidth", required: true) ?? 0,
             HostMemoryBytes = fields.Double("hostMemoryBytes") ?? GpuDefaults.HostMemoryBytes,
             InterconnectBandwidth = fields.Double("interconnectBandwidth", required: true) ?? 0,

@@ -28,6 +28,9 @@ public sealed record ProfileOptions
     /// <summary>Bits per stored KV element; null keeps the model's kvBytesPerElement.</summary>
     public double? KvBits { get; init; } = KvCompression.None.Bits;
 
+    /// <summary>Bits per stored weight; null keeps the model's weightBytesPerParameter x 8.</summary>
+    public double? WeightBits { get; init; }
+
     /// <summary>Fraction of peak FLOP/s a prefill reaches.</summary>
     public double PrefillUtilization { get; init; } = DefaultEfficiency.PrefillComputeUtilization;
 
@@ -44,6 +47,7 @@ public sealed record ProfileOptions
         ["kvHeads"] = nameof(KvHeads),
         ["kvTokens"] = nameof(KvTokens),
         ["kvBits"] = nameof(KvBits),
+        ["weightBits"] = nameof(WeightBits),
         ["prefillComputeUtilization"] = nameof(PrefillUtilization),
         ["decodeBandwidthUtilization"] = nameof(DecodeUtilization),
     };
@@ -82,6 +86,7 @@ public sealed record ProfileOptions
                 DecodeBandwidthUtilization = DecodeUtilization,
             },
             Compression = new KvCompression { LayersKept = KvLayers, HeadsKept = KvHeads, TokensKept = KvTokens, Bits = KvBits },
+            WeightBits = WeightBits,
         };
         if (TensorParallel is { } tp)
         {

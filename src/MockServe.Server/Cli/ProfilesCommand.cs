@@ -48,8 +48,8 @@ internal static class ProfilesCommand
                 Units.Count(model.MaxContext));
         }
 
-        var gpus = ConsoleTable.Create("GPU", "HBM GiB", "HBM TB/s", "BF16 TFLOP/s", "Host GB/s", "GPU-GPU GB/s", "GPUs")
-            .RightAlign(1, 2, 3, 4, 5, 6);
+        var gpus = ConsoleTable.Create("GPU", "HBM GiB", "HBM TB/s", "BF16 TFLOP/s", "FP8 TFLOP/s", "Host GB/s", "GPU-GPU GB/s", "GPUs")
+            .RightAlign(1, 2, 3, 4, 5, 6, 7);
         foreach (var gpu in Presets.Gpus)
         {
             gpus.AddRow(
@@ -57,6 +57,7 @@ internal static class ProfilesCommand
                 Units.Number(gpu.HbmBytes / (1024.0 * 1024 * 1024)),
                 Units.Number(gpu.HbmBandwidth / 1e12),
                 Units.Number(gpu.PeakFlops / 1e12),
+                gpu.PeakFlopsFp8 > 0 ? Units.Number(gpu.PeakFlopsFp8 / 1e12) : "-",
                 Units.Number(gpu.HostLinkBandwidth / 1e9),
                 Units.Number(gpu.InterconnectBandwidth / 1e9),
                 Units.Count(gpu.GpuCount));

@@ -70,6 +70,9 @@ public static class Settings
         .Add(o => o.KvTokens, "--kv-tokens", SettingKind.Number, "F", "Fraction of tokens whose KV is kept, in (0, 1].")
         .Add(o => o.KvBits, "--kv-bits", SettingKind.Number, "B", "Bits per stored KV element, 1 to 32.",
             nullMeans: "the model's kvBytesPerElement x 8")
+        .Add(o => o.WeightBits, "--weight-bits", SettingKind.Number, "B",
+            "Bits per stored weight, 1 to 32: 16 (BF16), 8 (FP8: FP8 tensor cores where the GPU has them), 4 (AWQ/GPTQ, computed in BF16).",
+            nullMeans: "the model's weightBytesPerParameter x 8")
         .Add(o => o.PrefillUtilization, "--prefill-util", SettingKind.Number, "F", "Fraction of peak FLOP/s a prefill reaches, in (0, 1].")
         .Add(o => o.DecodeUtilization, "--decode-util", SettingKind.Number, "F", "Fraction of peak HBM bandwidth a decode step reaches, in (0, 1].");
 

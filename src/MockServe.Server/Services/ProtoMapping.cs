@@ -73,6 +73,7 @@ internal static class ProtoMapping
         HbmBytes = g.HbmBytes,
         HbmBandwidth = g.HbmBandwidth,
         PeakFlops = g.PeakFlops,
+        PeakFlopsFp8 = g.PeakFlopsFp8,
         HostLinkBandwidth = g.HostLinkBandwidth,
         HostMemoryBytes = g.HostMemoryBytes,
         Source = g.Source,

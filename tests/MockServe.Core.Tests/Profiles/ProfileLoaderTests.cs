@@ -109,6 +109,24 @@ public sealed class ProfileLoaderTests : IDisposable
     }
 
     [Fact]
+    public void LoadModel_WeightBits_BytesPerParameterAreAnEighth()
+    {
+        string path = _dir.Write("model.yaml", ModelYaml.Replace("weightBytesPerParameter: 1", "weightBits: 4"));
+
+        Assert.Equal(0.5, ProfileLoader.LoadModel(path).WeightBytesPerParameter);
+    }
+
+    [Fact]
+    public void LoadModel_WeightBitsAndBytesPerParameter_RefusedNamingBoth()
+    {
+        string path = _dir.Write("model.yaml", ModelYaml + "\nweightBits: 4\n");
+
+        var ex = Assert.Throws<ProfileException>(() => ProfileLoader.LoadModel(path));
+
+        Assert.Contains("weightBits: give weightBits or weightBytesPerParameter, not both", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void LoadModel_MoeActiveParametersGiven_KeepsThem()
     {
         string path = _dir.Write("moe.yaml", ModelYaml + "\nactiveParameters: 2.1e9\nexperts: 8\nexpertsPerToken: 2\n");
@@ -379,7 +397,7 @@ public sealed class ProfileLoaderTests : IDisposable
         var ex = Assert.Throws<ProfileException>(() => ProfileLoader.LoadGpu(path));
 
         Assert.Equal(
-            $"{path}:10: layers: unknown field; known GPU fields: id, name, hbmBytes, hbmBandwidth, peakFlops, "
+            $"{path}:10: layers: unknown field; known GPU fields: id, name, hbmBytes, hbmBandwidth, peakFlops, peakFlopsFp8, "
             + "hostLinkBandwidth, hostMemoryBytes, interconnectBandwidth, gpuCount, source",
             ex.Message);
     }

@@ -69,6 +69,22 @@ internal sealed class ProfileFields
         return null;
     }
 
+    public bool? Bool(string field)
+    {
+        if (!TryGet(field, required: false, out var value))
+        {
+            return null;
+        }
+
+        if (value.Kind is RawKind.Boolean or RawKind.Plain && bool.TryParse(value.Text, out bool flag))
+        {
+            return flag;
+        }
+
+        Mismatch(field, value, "true or false");
+        return null;
+    }
+
     public int? Int(string field, bool required = false)
     {
         if (!TryGet(field, required, out var value))

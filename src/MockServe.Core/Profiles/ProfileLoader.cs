@@ -111,7 +111,7 @@ public static class ProfileLoader
         return profile;
     }
 
-    private static (string Text, ProfileFormat Format) Read(string path)
+    internal static (string Text, ProfileFormat Format) Read(string path)
     {
         string text;
         try

@@ -31,13 +31,14 @@ public sealed record ProfileOptions
     /// <summary>Bits per stored weight; null keeps the model's weightBytesPerParameter x 8.</summary>
     public double? WeightBits { get; init; }
 
-    /// <summary>Fraction of peak FLOP/s a prefill reaches.</summary>
-    public double PrefillUtilization { get; init; } = DefaultEfficiency.PrefillComputeUtilization;
+    /// <summary>The efficiency set: <c>peak</c>, <c>realistic</c> or an efficiency file (<see cref="EfficiencyPresets"/>).</summary>
+    public string Efficiency { get; init; } = EfficiencyPresets.Peak;
 
-    /// <summary>Fraction of peak HBM bandwidth a decode step reaches.</summary>
-    public double DecodeUtilization { get; init; } = DefaultEfficiency.DecodeBandwidthUtilization;
+    /// <summary>Fraction of peak FLOP/s a prefill reaches; null keeps the efficiency set's.</summary>
+    public double? PrefillUtilization { get; init; }
 
-    private static Efficiency DefaultEfficiency { get; } = new();
+    /// <summary>Fraction of peak HBM bandwidth a decode step reaches; null keeps the efficiency set's.</summary>
+    public double? DecodeUtilization { get; init; }
 
     // Deployment.Validate names its fields as Core does; a user set the properties of this class.
     private static readonly Dictionary<string, string> PropertyOfField = new(StringComparer.Ordinal)
@@ -76,14 +77,16 @@ public sealed record ProfileOptions
 
         // With a profile that cannot be read, the preset stands in so the other values are still checked;
         // its own fields are not reported, the profile's error already is.
+        var efficiency = Resolve(nameof(Efficiency), () => EfficiencyPresets.Resolve(Efficiency, gpu ?? Presets.DefaultDeployment.Gpu), errors)
+            ?? Profiles.Efficiency.Peak;
         var deployment = new Deployment
         {
             Model = model ?? Presets.DefaultDeployment.Model,
             Gpu = gpu ?? Presets.DefaultDeployment.Gpu,
-            Efficiency = new Efficiency
+            Efficiency = efficiency with
             {
-                PrefillComputeUtilization = PrefillUtilization,
-                DecodeBandwidthUtilization = DecodeUtilization,
+                PrefillComputeUtilization = PrefillUtilization ?? efficiency.PrefillComputeUtilization,
+                DecodeBandwidthUtilization = DecodeUtilization ?? efficiency.DecodeBandwidthUtilization,
             },
             Compression = new KvCompression { LayersKept = KvLayers, HeadsKept = KvHeads, TokensKept = KvTokens, Bits = KvBits },
             WeightBits = WeightBits,

@@ -73,8 +73,12 @@ public static class Settings
         .Add(o => o.WeightBits, "--weight-bits", SettingKind.Number, "B",
             "Bits per stored weight, 1 to 32: 16 (BF16), 8 (FP8: FP8 tensor cores where the GPU has them), 4 (AWQ/GPTQ, computed in BF16).",
             nullMeans: "the model's weightBytesPerParameter x 8")
-        .Add(o => o.PrefillUtilization, "--prefill-util", SettingKind.Number, "F", "Fraction of peak FLOP/s a prefill reaches, in (0, 1].")
-        .Add(o => o.DecodeUtilization, "--decode-util", SettingKind.Number, "F", "Fraction of peak HBM bandwidth a decode step reaches, in (0, 1].");
+        .Add(o => o.Efficiency, "--efficiency", SettingKind.Text, EfficiencyPresets.Names,
+            "Efficiency set: peak (datasheet roofline, no host time), realistic (per GPU, from published measurements) or a file (mockserve calibrate writes one).")
+        .Add(o => o.PrefillUtilization, "--prefill-util", SettingKind.Number, "F", "Fraction of peak FLOP/s a prefill reaches, in (0, 1].",
+            nullMeans: "the efficiency set's")
+        .Add(o => o.DecodeUtilization, "--decode-util", SettingKind.Number, "F", "Fraction of peak HBM bandwidth a decode step reaches, in (0, 1].",
+            nullMeans: "the efficiency set's");
 
     public static SettingsSection<EngineOptions> Engine { get; } = new SettingsSection<EngineOptions>("MockServe:Engine", o => o.Validate())
         .Add(o => o.Scheduler, "--scheduler", SettingKind.Text, string.Join('|', SchedulingPolicies.Names),

@@ -74,7 +74,7 @@ public sealed class SettingsTableTests
         var nullable = Settings.All.SelectMany(s => s.Settings)
             .Where(s => Nullable.GetUnderlyingType(s.PropertyInfo.PropertyType) is not null);
 
-        Assert.Equal(["--tp", "--kv-bits", "--weight-bits"], nullable.Select(s => s.Flag));
+        Assert.Equal(["--tp", "--kv-bits", "--weight-bits", "--prefill-util", "--decode-util"], nullable.Select(s => s.Flag));
         Assert.All(nullable, s => Assert.False(string.IsNullOrEmpty(s.NullMeans)));
     }
 }

@@ -75,7 +75,9 @@ internal static class EstimateCommand
                 PrefillSeconds: summary.PrefillSeconds,
                 DecodeSecondsPerToken: summary.DecodeSecondsPerToken,
                 DecodeSeconds: summary.DecodeSeconds,
-                ContextSwitchSeconds: summary.ContextSwitchSeconds));
+                ContextSwitchSeconds: summary.ContextSwitchSeconds,
+                WeightBits: deployment.WeightBytesPerParameter * 8,
+                Efficiency: deployment.Efficiency));
             return;
         }
 
@@ -83,13 +85,19 @@ internal static class EstimateCommand
         var table = ConsoleTable.Create("Metric", "Value", "").RightAlign(1);
         table.AddRow("KV per token", Units.Bytes(summary.KvBytesPerToken), "all layers, after compression");
         table.AddRow("KV per context", Units.Bytes(summary.KvBytes), $"{Units.Count(contextTokens)} tokens");
-        table.AddRow("Weights", Units.Bytes(summary.WeightBytes), "resident across the group");
+        table.AddRow("Weights", Units.Bytes(summary.WeightBytes), $"{Units.Number(deployment.WeightBytesPerParameter * 8)}-bit, resident across the group");
         table.AddRow("KV capacity", Units.Bytes(summary.KvCapacityBytes), "HBM - weights - activation reserve");
         table.AddRow("Max concurrent users", Units.Count(summary.MaxConcurrentUsers), "whole contexts resident at once");
         table.AddRow("Prefill", Units.Seconds(summary.PrefillSeconds), "whole context, nothing cached");
         table.AddRow("Decode per token", Units.Seconds(summary.DecodeSecondsPerToken), "one sequence alone");
         table.AddRow("Decode", Units.Seconds(summary.DecodeSeconds), $"{Units.Count(decodeTokens)} token(s)");
         table.AddRow("Context switch", Units.Seconds(summary.ContextSwitchSeconds), "KV one way over the host link");
+        var e = deployment.Efficiency;
+        table.AddRow(
+            "Efficiency",
+            $"{Units.Percent(e.PrefillComputeUtilization)} / {Units.Percent(e.DecodeBandwidthUtilization)}",
+            $"of peak {(deployment.ComputesInFp8 ? "FP8" : "BF16")} FLOP/s / HBM bandwidth"
+                + (e.HostStepSeconds(1) > 0 ? $"; host {Units.Seconds(e.HostStepSeconds(1))} a step{(e.OverlapHostTime ? ", overlapped" : "")}" : ""));
         ConsoleTable.Write(writer, table);
     }
 
@@ -108,5 +116,7 @@ internal static class EstimateCommand
         double PrefillSeconds,
         double DecodeSecondsPerToken,
         double DecodeSeconds,
-        double ContextSwitchSeconds);
+        double ContextSwitchSeconds,
+        double WeightBits,
+        Efficiency Efficiency);
 }

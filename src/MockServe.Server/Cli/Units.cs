@@ -35,6 +35,9 @@ internal static class Units
 
     public static string Count(long count) => count.ToString("N0", CultureInfo.InvariantCulture);
 
+    /// <summary>A fraction as a percentage: 0.55 is "55%", 0.123 is "12.3%".</summary>
+    public static string Percent(double fraction) => (fraction * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
+
     /// <summary>Three significant figures or more, never an exponent: 1.23, 12.3, 123, 1234.</summary>
     public static string Number(double value)
     {

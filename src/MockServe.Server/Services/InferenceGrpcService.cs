@@ -203,6 +203,8 @@ internal sealed class InferenceGrpcService(
             // Port 0 binds an ephemeral port that /metrics never matches (MockServeApp maps it by the configured port).
             MetricsPort = _server.MetricsPort,
             Router = host.RouterName,
+            WeightBits = deployment.WeightBytesPerParameter * 8,
+            Efficiency = deployment.Efficiency.ToProto(),
         };
         for (int i = 0; i < pools.Length; i++)
         {

@@ -79,6 +79,18 @@ internal static class ProtoMapping
         Source = g.Source,
     };
 
+    public static EfficiencyInfo ToProto(this Core.Profiles.Efficiency e) => new()
+    {
+        PrefillComputeUtilization = e.PrefillComputeUtilization,
+        DecodeBandwidthUtilization = e.DecodeBandwidthUtilization,
+        StepOverheadSeconds = e.StepOverheadSeconds,
+        StepOverheadPerSequenceSeconds = e.StepOverheadPerSequenceSeconds,
+        OverlapHostTime = e.OverlapHostTime,
+        RequestOverheadSeconds = e.RequestOverheadSeconds,
+        FinishOverheadSeconds = e.FinishOverheadSeconds,
+        Source = e.Source,
+    };
+
     public static PoolState ToProto(this PoolSnapshot p) => new()
     {
         HbmKvBytesUsed = p.HbmBytesUsed,

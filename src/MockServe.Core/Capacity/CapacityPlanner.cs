@@ -15,6 +15,12 @@ public sealed record CapacityCase(Deployment Deployment, long ContextTokens)
     /// <summary>When set, contexts are drawn from it and <see cref="ContextTokens"/> is its median, for the users that fit.</summary>
     public ILengthDistribution? ContextLengths { get; init; }
 
+    /// <summary>
+    /// The efficiency set's name as the user gave it (<c>peak</c>, <c>realistic</c> or a file), for reports; the values
+    /// themselves are the deployment's <see cref="Deployment.Efficiency"/>.
+    /// </summary>
+    public string EfficiencyName { get; init; } = EfficiencyPresets.Peak;
+
     public string Model => Deployment.Model.Id;
 
     public string Gpu => Deployment.Gpu.Id;

@@ -45,11 +45,12 @@ internal static class CapacityChart
         string unit = scale == 1000 ? "ms" : "s";
         var plot = new Plot();
         var searched = outcomes.Where(o => o.Result is not null).ToList();
+        var varies = Varies.Of(searched);
         foreach (var outcome in searched)
         {
             var points = outcome.Result!.Points.OrderBy(p => p.Load).ToArray();
             var line = plot.Add.Scatter(points.Select(p => p.Load).ToArray(), points.Select(p => p.Worst(slo) * scale).ToArray());
-            line.LegendText = searched.Count <= MaxLegendItems ? Label(outcome) : "";
+            line.LegendText = searched.Count <= MaxLegendItems ? Label(outcome, varies) : "";
             line.MarkerSize = 5;
 
             // A point can fail another SLO than the one drawn, below its line: crossed, so it does not read as a pass.
@@ -89,11 +90,22 @@ internal static class CapacityChart
         return plot;
     }
 
-    internal static string Label(CapacityOutcome outcome)
+    /// <summary>A legend label; weight bits and efficiency appear where they vary between the lines, to tell them apart.</summary>
+    internal static string Label(CapacityOutcome outcome, Varies varies)
     {
         var c = outcome.Case;
         string bits = c.Deployment.Compression.Bits is { } b ? $", KV {b:0.#} bit" : "";
+        string weights = varies.WeightBits ? $", W {CapacityReport.WeightBits(outcome):0.#} bit" : "";
+        string efficiency = varies.Efficiency ? $", {c.EfficiencyName}" : "";
         string replicas = outcome.Replicas > 1 ? $" x{outcome.Replicas}" : "";
-        return $"{c.Model} on {c.TensorParallel}x {c.Gpu}{replicas}{bits}, {CapacityReport.Context(c)} ctx";
+        return $"{c.Model} on {c.TensorParallel}x {c.Gpu}{replicas}{bits}{weights}{efficiency}, {CapacityReport.Context(c)} ctx";
+    }
+
+    /// <summary>Which of the grid's newer dimensions differ between the charted deployments.</summary>
+    internal readonly record struct Varies(bool WeightBits, bool Efficiency)
+    {
+        public static Varies Of(IReadOnlyList<CapacityOutcome> outcomes) => new(
+            outcomes.Select(CapacityReport.WeightBits).Distinct().Count() > 1,
+            outcomes.Select(o => o.Case.EfficiencyName).Distinct(StringComparer.OrdinalIgnoreCase).Count() > 1);
     }
 }

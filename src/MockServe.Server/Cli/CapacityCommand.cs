@@ -43,6 +43,16 @@ internal static class CapacityCommand
             HelpName = "N,...",
         };
         var kvBits = new Option<string>("--kv-bits") { Description = "Bits per stored KV element, comma-separated. Default: the model's.", HelpName = "B,..." };
+        var weightBits = new Option<string>("--weight-bits")
+        {
+            Description = "Bits per stored weight, comma-separated (8 computes at the GPU's FP8 peak where it has one). Default: the model's.",
+            HelpName = "B,...",
+        };
+        var efficiencies = new Option<string>("--efficiency")
+        {
+            Description = $"Efficiency sets, comma-separated: {EfficiencyPresets.Peak} (the datasheet roofline, no host time), {EfficiencyPresets.Realistic} (per GPU, from published measurements) or an efficiency file. Default: {EfficiencyPresets.Peak}.",
+            HelpName = "NAME|FILE,...",
+        };
         var contexts = new Option<string>("--context")
         {
             Description = $"First-turn prompt tokens, comma-separated (8k,32k), or one length spec each conversation's context is drawn from ({LengthSpec.AllowedForms}). Default: 8k, 32k and each model's longest below 128K.",
@@ -70,7 +80,7 @@ internal static class CapacityCommand
             "capacity",
             "Find how many users (or conversations per second) each deployment serves within an SLO, and which limit binds, by searching runs on the virtual clock.");
         SettingsFlags.AddTo(command, [Settings.Engine]);
-        foreach (Option option in new Option[] { models, gpus, tps, kvBits, contexts, turns, turnTokens, thinkTime, outputTokens, duration, warmup, seeds, slo, mode, precision, maxSteps, replicas, router, targetUsers, gpuPrice, chart, format })
+        foreach (Option option in new Option[] { models, gpus, tps, kvBits, weightBits, efficiencies, contexts, turns, turnTokens, thinkTime, outputTokens, duration, warmup, seeds, slo, mode, precision, maxSteps, replicas, router, targetUsers, gpuPrice, chart, format })
         {
             command.Options.Add(option);
         }
@@ -145,7 +155,15 @@ internal static class CapacityCommand
             }
 
             var prices = ParsePrices(parseResult.GetValue(gpuPrice), errors);
-            var cases = BuildCases(parseResult.GetValue(models), parseResult.GetValue(gpus), parseResult.GetValue(tps), parseResult.GetValue(kvBits), parseResult.GetValue(contexts), workload, errors);
+            var grid = new CapacityGrid(
+                parseResult.GetValue(models),
+                parseResult.GetValue(gpus),
+                parseResult.GetValue(tps),
+                parseResult.GetValue(kvBits),
+                parseResult.GetValue(weightBits),
+                parseResult.GetValue(efficiencies),
+                parseResult.GetValue(contexts));
+            var cases = BuildCases(grid, workload, errors);
             var search = new CapacitySearchOptions
             {
                 Slos = slos ?? SloSet.Parse(DefaultSlo),
@@ -248,46 +266,61 @@ internal static class CapacityCommand
         return prices;
     }
 
-    private static List<CapacityCase> BuildCases(string? modelText, string? gpuText, string? tpText, string? kvBitsText, string? contextText, WorkloadOptions workload, List<string> errors)
+    /// <summary>The grid's comma lists as given; null where the flag was not.</summary>
+    private sealed record CapacityGrid(string? Models, string? Gpus, string? Tp, string? KvBits, string? WeightBits, string? Efficiencies, string? Contexts);
+
+    private static List<CapacityCase> BuildCases(CapacityGrid grid, WorkloadOptions workload, List<string> errors)
     {
-        string[] modelIds = modelText is null ? [.. Presets.Models.Select(m => m.Id)] : Split(modelText);
-        string[] gpuIds = gpuText is null ? [.. Presets.Gpus.Select(g => g.Id)] : Split(gpuText);
-        var tpValues = ParseList<int?>(tpText, "--tp", s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v : null, errors);
-        var bitValues = ParseList<double?>(kvBitsText, "--kv-bits", s => double.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double v) ? v : null, errors);
-        var contextValues = ParseContexts(contextText, errors);
+        string[] modelIds = grid.Models is null ? [.. Presets.Models.Select(m => m.Id)] : Split(grid.Models);
+        string[] gpuIds = grid.Gpus is null ? [.. Presets.Gpus.Select(g => g.Id)] : Split(grid.Gpus);
+        var tpValues = ParseList<int?>(grid.Tp, "--tp", s => int.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out int v) ? v : null, errors);
+        var bitValues = ParseList<double?>(grid.KvBits, "--kv-bits", ParseBits, errors);
+        var weightBitValues = ParseList<double?>(grid.WeightBits, "--weight-bits", ParseBits, errors);
+        // A name or a file, checked per GPU by ProfileOptions: a realistic set exists for some GPUs only.
+        string[] efficiencyNames = grid.Efficiencies is null ? [EfficiencyPresets.Peak] : Split(grid.Efficiencies);
+        if (efficiencyNames.Length == 0)
+        {
+            errors.Add($"--efficiency: '{grid.Efficiencies}' names no efficiency set: expected {EfficiencyPresets.Names}, comma-separated");
+        }
+
+        var contextValues = ParseContexts(grid.Contexts, errors);
         // A drawn output is sized at its median, as a drawn context is; fixed, it is the count as before.
         long typicalOutput = workload.OutputLengths is { } outputs ? LengthMedian.Of(outputs) : workload.OutputTokens;
+        // The grid in the order of the flags: model, GPU, TP, KV bits, weight bits, efficiency, then context.
+        var profiles = from model in modelIds
+                       from gpu in gpuIds
+                       from tp in tpValues
+                       from kvBits in bitValues
+                       from weightBits in weightBitValues
+                       from efficiency in efficiencyNames
+                       select new ProfileOptions { Model = model, Gpu = gpu, TensorParallel = tp, KvBits = kvBits, WeightBits = weightBits, Efficiency = efficiency };
         var cases = new List<CapacityCase>();
-        foreach (string model in modelIds)
+        foreach (var options in profiles)
         {
-            foreach (string gpu in gpuIds)
+            var problems = options.Validate();
+            if (problems.Count > 0)
             {
-                foreach (int? tp in tpValues)
-                {
-                    foreach (double? bits in bitValues)
-                    {
-                        var options = new ProfileOptions { Model = model, Gpu = gpu, TensorParallel = tp, KvBits = bits };
-                        var problems = options.Validate();
-                        if (problems.Count > 0)
-                        {
-                            errors.AddRange(problems.Select(p => $"{FlagOf(p.Property)}: {p.Problem}").Where(e => !errors.Contains(e)));
-                            continue;
-                        }
-
-                        var deployment = options.ToDeployment();
-                        var contextsHere = contextText is null ? DefaultContextsFor(deployment.Model, workload).Select(c => new LengthValue(c, null)) : contextValues;
-                        // Without --tp each case gets the smallest group that can serve it at all, as a planner would start.
-                        cases.AddRange(contextsHere.Select(c => new CapacityCase(tp is null ? SmallestThatFits(deployment, c.Tokens + typicalOutput) : deployment, c.Tokens)
-                        {
-                            ContextLengths = c.Lengths,
-                        }));
-                    }
-                }
+                errors.AddRange(problems.Select(p => $"{FlagOf(p.Property)}: {p.Problem}").Where(e => !errors.Contains(e)));
+                continue;
             }
+
+            var deployment = options.ToDeployment();
+            var contextsHere = grid.Contexts is null ? DefaultContextsFor(deployment.Model, workload).Select(c => new LengthValue(c, null)) : contextValues;
+            // Without --tp each case gets the smallest group that can serve it at all, as a planner would start; the
+            // deployment carries its weight bits, so 4-bit weights can need fewer GPUs than 16-bit ones.
+            cases.AddRange(contextsHere.Select(c => new CapacityCase(
+                options.TensorParallel is null ? SmallestThatFits(deployment, c.Tokens + typicalOutput) : deployment, c.Tokens)
+            {
+                ContextLengths = c.Lengths,
+                EfficiencyName = options.Efficiency,
+            }));
         }
 
         return cases;
     }
+
+    private static double? ParseBits(string text) =>
+        double.TryParse(text, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double v) ? v : null;
 
     /// <summary>
     /// The deployment on the smallest tensor-parallel group of 1, 2, 4 or 8 GPUs (from the profile's own count up)
@@ -352,6 +385,8 @@ internal static class CapacityCommand
         nameof(ProfileOptions.Gpu) => "--gpu",
         nameof(ProfileOptions.TensorParallel) => "--tp",
         nameof(ProfileOptions.KvBits) => "--kv-bits",
+        nameof(ProfileOptions.WeightBits) => "--weight-bits",
+        nameof(ProfileOptions.Efficiency) => "--efficiency",
         _ => property,
     };
 

@@ -1,6 +1,7 @@
 using System.Globalization;
 
 using MockServe.Core.Capacity;
+using MockServe.Core.Profiles;
 
 using Spectre.Console;
 
@@ -20,7 +21,25 @@ internal sealed class CapacityReport(CapacityPlan plan, IReadOnlyList<CapacityOu
             $"{SimulateCommand.OutputText(w)} output tokens, think {Units.Seconds(w.ThinkTimeSeconds)}; runs of {Units.Seconds(w.DurationSeconds)} " +
             $"after {Units.Seconds(w.WarmupSeconds)} of warm-up{cluster}");
 
-        var columns = new List<string> { "Model", "GPU", "TP", "KV bits", "Context", "Fit", Users ? "Users" : "Rate /s", "Binding limit", "SLO at the answer", "Goodput" };
+        // Weight bits and efficiency get columns only where a deployment departs from the default (the model's weights,
+        // the peak): the default table stays as narrow as before.
+        bool weightColumn = outcomes.Any(o => o.Case.Deployment.WeightBits is not null);
+        bool efficiencyColumn = outcomes.Any(o => !IsPeak(o.Case));
+        var columns = new List<string> { "Model", "GPU", "TP", "KV bits" };
+        var rightAligned = new List<int> { 2, 3 };
+        if (weightColumn)
+        {
+            rightAligned.Add(columns.Count);
+            columns.Add("W bits");
+        }
+
+        if (efficiencyColumn)
+        {
+            columns.Add("Efficiency");
+        }
+
+        rightAligned.AddRange([columns.Count, columns.Count + 1, columns.Count + 2, columns.Count + 5]);
+        columns.AddRange(["Context", "Fit", Users ? "Users" : "Rate /s", "Binding limit", "SLO at the answer", "Goodput"]);
         if (targetUsers is not null)
         {
             columns.Add($"GPUs for {Units.Count(targetUsers.Value)}");
@@ -32,7 +51,7 @@ internal sealed class CapacityReport(CapacityPlan plan, IReadOnlyList<CapacityOu
         }
 
         columns.Add("Points");
-        var table = ConsoleTable.Create([.. columns]).RightAlign(2, 3, 4, 5, 6, 9);
+        var table = ConsoleTable.Create([.. columns]).RightAlign([.. rightAligned]);
         var notes = new List<string>();
         foreach (var o in outcomes)
         {
@@ -42,9 +61,18 @@ internal sealed class CapacityReport(CapacityPlan plan, IReadOnlyList<CapacityOu
                 o.Case.Gpu,
                 o.Case.TensorParallel.ToString(CultureInfo.InvariantCulture),
                 Number(KvBits(o)),
-                Context(o.Case),
-                Units.Count(o.MaxConcurrentUsers),
             };
+            if (weightColumn)
+            {
+                row.Add(Number(WeightBits(o)));
+            }
+
+            if (efficiencyColumn)
+            {
+                row.Add(o.Case.EfficiencyName);
+            }
+
+            row.AddRange([Context(o.Case), Units.Count(o.MaxConcurrentUsers)]);
             if (o.Result is not { } r)
             {
                 row.AddRange(["does not fit", "", "", ""]);
@@ -113,6 +141,8 @@ internal sealed class CapacityReport(CapacityPlan plan, IReadOnlyList<CapacityOu
             o.Case.Gpu,
             Tp = o.Case.TensorParallel,
             KvBits = KvBits(o),
+            WeightBits = WeightBits(o),
+            Efficiency = o.Case.EfficiencyName,
             o.Case.ContextTokens,
             ContextLengths = o.Case.ContextLengths?.Spec,
             o.MaxConcurrentUsers,
@@ -163,6 +193,10 @@ internal sealed class CapacityReport(CapacityPlan plan, IReadOnlyList<CapacityOu
     }
 
     private static double KvBits(CapacityOutcome o) => o.Case.Deployment.Compression.Bits ?? o.Case.Deployment.Model.KvBytesPerElement * 8;
+
+    internal static double WeightBits(CapacityOutcome o) => o.Case.Deployment.WeightBytesPerParameter * 8;
+
+    internal static bool IsPeak(CapacityCase c) => string.Equals(c.EfficiencyName, EfficiencyPresets.Peak, StringComparison.OrdinalIgnoreCase);
 
     private string Load(double value) => Users ? Units.Count((long)value) : Units.Number(value);
 

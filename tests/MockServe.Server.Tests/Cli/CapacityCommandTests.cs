@@ -1,5 +1,6 @@
 using System.Text.Json;
 
+using MockServe.Core.Capacity;
 using MockServe.Core.Profiles;
 using MockServe.Core.Simulation;
 using MockServe.Core.Workload;
@@ -145,6 +146,76 @@ public class CapacityCommandTests
         Assert.Equal(first.Out, second.Out);
     }
 
+    [Fact]
+    public void Capacity_PeakAndRealisticEfficiency_TwoDeploymentsAndRealisticServesFewer()
+    {
+        var run = CliRun.Of(
+            "capacity", "--model", "llama-3.1-8b", "--gpu", "a100-80gb", "--context", "8k", "--duration", "1m", "--format", "json",
+            "--slo", "ttft-p99=2s,itl-p99=100ms", "--efficiency", "peak,realistic");
+
+        Assert.Equal(0, run.ExitCode);
+        var d = Deployments(run);
+        Assert.Equal(["peak", "realistic"], d.Select(x => x.GetProperty("efficiency").GetString()));
+        // The same memory plan (efficiency moves time, not bytes): 64 contexts of 8K fit either way.
+        Assert.All(d, x => Assert.Equal(64, x.GetProperty("maxConcurrentUsers").GetInt64()));
+        // Realistic prefills at 0.50 of 312 TFLOP/s and decodes at 0.55 of 2,039 GB/s, so each 8K prefill takes twice
+        // as long and every user's turn holds the GPU longer: fewer users meet the same SLO.
+        double peak = d[0].GetProperty("found").GetDouble();
+        double realistic = d[1].GetProperty("found").GetDouble();
+        Assert.True(realistic < peak, $"realistic {realistic} users, peak {peak}");
+    }
+
+    [Fact]
+    public void Capacity_WeightBits16And4_FourBitFitsMoreUsersOfYi34bAt50k()
+    {
+        var run = CliRun.Of("capacity", "--model", "yi-34b", "--gpu", "a100-80gb", "--context", "50k", "--duration", "1m", "--max-steps", "3", "--format", "json", "--weight-bits", "16,4");
+
+        Assert.Equal(0, run.ExitCode);
+        var d = Deployments(run);
+        Assert.Equal([16.0, 4.0], d.Select(x => x.GetProperty("weightBits").GetDouble()));
+        // HBM for KV: 80 GiB - 2 GiB reserve - weights, over 50,256 tokens x 245,760 B (60 layers x 8 KV heads x 128 x 2 x 2 B)
+        // = 12.35 GB a user. 16-bit: 34.39e9 params x 2 B = 68.8 GB leaves 85.90 - 2.15 - 68.79 = 14.97 GB: 1 user.
+        // 4-bit: x 0.5 B = 17.2 GB leaves 66.56 GB: 5 users.
+        Assert.Equal([1L, 5L], d.Select(x => x.GetProperty("maxConcurrentUsers").GetInt64()));
+    }
+
+    [Fact]
+    public void Capacity_WithoutTp_TheWeightBitsChooseTheSmallestGroup()
+    {
+        // Llama 3.1 70B: 70.55e9 params. At 16 bits 141 GB needs two A100s; at 8 bits 70.55 GB leaves 85.9 - 2.15 - 70.55 =
+        // 13.2 GB on one, and an 8K context (+256 output) of 327,680 B a token (80 layers x 8 x 128 x 2 x 2 B) takes 2.7 GB.
+        var run = CliRun.Of(
+            "capacity", "--model", "llama-3.1-70b", "--gpu", "a100-80gb", "--context", "8k", "--duration", "1m", "--max-steps", "2",
+            "--format", "json", "--weight-bits", "16,8");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal([2, 1], Deployments(run).Select(x => x.GetProperty("tp").GetInt32()));
+    }
+
+    [Fact]
+    public void Capacity_EfficiencyGiven_TableHasWeightAndEfficiencyColumnsOnlyWhenGiven()
+    {
+        string[] args = ["capacity", "--model", "llama-3.1-8b", "--gpu", "a100-80gb", "--context", "8k", "--duration", "1m", "--max-steps", "2"];
+
+        var plain = CliRun.Of(args);
+        var given = CliRun.Of([.. args, "--efficiency", "realistic", "--weight-bits", "8"]);
+
+        Assert.Equal(0, plain.ExitCode);
+        Assert.DoesNotContain("Efficiency", plain.Out);
+        Assert.DoesNotContain("W bits", plain.Out);
+        Assert.Matches(@"llama-3\.1-8b\s+a100-80gb\s+1\s+16\s+8\s+realistic\s+8,000\s", given.Out);
+    }
+
+    [Fact]
+    public void Label_WeightBitsAndEfficiencyVary_NamedInTheLegend()
+    {
+        var deployment = new ProfileOptions { Model = "llama-3.1-8b", Gpu = "h100-sxm", WeightBits = 8 }.ToDeployment();
+        var outcome = new CapacityOutcome(new CapacityCase(deployment, 8_000) { EfficiencyName = "realistic" }, 1, 7, null, null);
+
+        Assert.Equal("llama-3.1-8b on 1x h100-sxm, W 8 bit, realistic, 8,000 ctx", CapacityChart.Label(outcome, new CapacityChart.Varies(true, true)));
+        Assert.Equal("llama-3.1-8b on 1x h100-sxm, 8,000 ctx", CapacityChart.Label(outcome, new CapacityChart.Varies(false, false)));
+    }
+
     [Theory]
     [InlineData(".png", new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' })]
     [InlineData(".svg", new byte[] { (byte)'<', (byte)'?', (byte)'x', (byte)'m' })]
@@ -168,6 +239,9 @@ public class CapacityCommandTests
     [InlineData("--model", "gpt-5", "--model")]
     [InlineData("--chart", "out.gif", "--chart")]
     [InlineData("--seeds", "0", "--seeds")]
+    [InlineData("--weight-bits", "16,x", "--weight-bits: 'x'")]
+    [InlineData("--weight-bits", "0", "--weight-bits: must be between 1 and 32, got 0")]
+    [InlineData("--efficiency", "peak,fast", "--efficiency: unknown efficiency 'fast'")]
     public void Capacity_BadValue_FailsNamingTheOption(string option, string value, string expected)
     {
         var run = CliRun.Of("capacity", "--model", "yi-34b", "--gpu", "a100-80gb", "--context", "8k", "--duration", "1m", option, value);
@@ -242,6 +316,25 @@ public class CapacityCommandTests
         var workload = new WorkloadOptions { OutputLengths = LengthSpec.Parse("--output-tokens", "uniform:1000-2000") };
 
         Assert.Equal([8_000, 32_000, 130_072], CapacityCommand.DefaultContextsFor(Presets.FindModel("yi-34b")!, workload));
+    }
+
+    [Fact]
+    public void Capacity_RealisticOnAGpuWithoutASet_RefusedWithThePresetsMessage()
+    {
+        using var dir = new TempDirectory();
+        string gpu = dir.Write("tiny.yaml", """
+            id: tiny
+            hbmBytes: 80e9
+            hbmBandwidth: 3e12
+            peakFlops: 1e15
+            hostLinkBandwidth: 64e9
+            interconnectBandwidth: 900e9
+            """);
+
+        var run = CliRun.Of("capacity", "--model", "llama-3.1-8b", "--gpu", gpu, "--context", "8k", "--duration", "1m", "--efficiency", "peak,realistic");
+
+        Assert.NotEqual(0, run.ExitCode);
+        Assert.Contains("--efficiency: no realistic efficiency for GPU 'tiny'", run.Error);
     }
 
     private static JsonElement[] Deployments(CliRun run)

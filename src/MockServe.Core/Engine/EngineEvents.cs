@@ -52,6 +52,8 @@ public readonly record struct EngineEvent(
     double Gap = 0);
 
 /// <summary>One engine iteration: what ran and how long each phase took.</summary>
+/// <param name="DecodeKvTokens">Sum over the decoding sequences of the tokens cached when the step began (each one's
+/// context): divided by <paramref name="DecodeSequences"/>, the step's mean decode context, which calibration needs.</param>
 public readonly record struct StepSummary(
     double Start,
     double End,
@@ -61,7 +63,8 @@ public readonly record struct StepSummary(
     double ComputeSeconds,
     int Running,
     int Waiting,
-    double HostOnlySeconds = 0)
+    double HostOnlySeconds = 0,
+    long DecodeKvTokens = 0)
 {
     // The step's GPU time (its compute phase less the host time the GPU waited for, HostOnlySeconds) is one roofline
     // time for all its tokens; sharing it by token count is the simple split (a decode token reads more KV per FLOP

@@ -216,6 +216,7 @@ public sealed partial class InferenceEngine
             _kv.Hbm.Allocate(need);
             seq.HbmBlocks += need;
             plan.Cost.AddDecode(seq.KvTokens);
+            plan.DecodeKvTokens += seq.KvTokens;
             seq.KvTokens++;
             plan.Decodes.Add(seq);
         }

@@ -80,7 +80,7 @@ public sealed partial class InferenceEngine
         }
 
         var step = new StepSummary(
-            plan.Start, at, plan.Decodes.Count, plan.PrefillTokens, plan.SwapSeconds, plan.ComputeSeconds, _running.Count, _waiting.Count, plan.HostOnlySeconds);
+            plan.Start, at, plan.Decodes.Count, plan.PrefillTokens, plan.SwapSeconds, plan.ComputeSeconds, _running.Count, _waiting.Count, plan.HostOnlySeconds, plan.DecodeKvTokens);
         try
         {
             _observer.OnStep(step);

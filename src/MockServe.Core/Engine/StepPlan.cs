@@ -28,6 +28,9 @@ internal sealed class StepPlan
 
     public long PrefillTokens { get; set; }
 
+    /// <summary>Sum of the decoding sequences' contexts when the step began.</summary>
+    public long DecodeKvTokens { get; set; }
+
     public bool IsEmpty => Decodes.Count == 0 && Prefills.Count == 0 && SwapOuts.Count == 0 && SwapIns.Count == 0;
 
     public void Clear()
@@ -41,5 +44,6 @@ internal sealed class StepPlan
         HostOnlySeconds = 0;
         SwapSeconds = 0;
         PrefillTokens = 0;
+        DecodeKvTokens = 0;
     }
 }

@@ -25,6 +25,7 @@ public static class CliApp
         root.Subcommands.Add(EstimateCommand.Create(sources));
         root.Subcommands.Add(SimulateCommand.Create(sources));
         root.Subcommands.Add(CapacityCommand.Create(sources));
+        root.Subcommands.Add(CalibrateCommand.Create(sources));
         root.Subcommands.Add(ServeCommand.Create(sources));
         root.Subcommands.Add(ProbeCommand.Create());
         // A bare `mockserve` serves on the default profile, as `mockserve serve` does.

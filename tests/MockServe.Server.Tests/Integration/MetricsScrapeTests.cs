@@ -158,7 +158,7 @@ public partial class MetricsScrapeTests
     }
 
     /// <summary>The value of one series, given its name and exact label set as the exposition prints them.</summary>
-    private static double Value(string text, string series)
+    internal static double Value(string text, string series)
     {
         var match = Regex.Match(text, $"^{Regex.Escape(series)} (\\S+)$", RegexOptions.Multiline);
         Assert.True(match.Success, $"series {series} not found");

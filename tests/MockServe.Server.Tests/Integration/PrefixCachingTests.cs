@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Text;
-using System.Text.RegularExpressions;
-
 using MockServe.Contracts.V1;
 using MockServe.Server.Text;
 
@@ -62,8 +58,8 @@ public class PrefixCachingTests
         Assert.Equal(0, pool.HbmKvBytesUsed);
         Assert.Equal(cachedBlocks * Block * YiOnA100.KvPerToken, pool.HbmKvBytesPrefixFree);
         string metrics = await server.ScrapeAsync();
-        Assert.Equal(cachedBlocks, Value(metrics, "mockserve_prefix_cache_blocks{state=\"free\"}"));
-        Assert.Equal(shared * Block, Value(metrics, "mockserve_prefix_cache_hit_tokens_total"));
+        Assert.Equal(cachedBlocks, MetricsScrapeTests.Value(metrics, "mockserve_prefix_cache_blocks{state=\"free\"}"));
+        Assert.Equal(shared * Block, MetricsScrapeTests.Value(metrics, "mockserve_prefix_cache_hit_tokens_total"));
     }
 
     [Fact]
@@ -108,12 +104,5 @@ public class PrefixCachingTests
         var other = await server.DriveAsync(server.GenerateAsync(new GenerateRequest { Text = prompt, MaxTokens = 1 }));
 
         Assert.Equal(0, other.Complete.Usage.CachedTokens);
-    }
-
-    private static double Value(string text, string series)
-    {
-        var match = Regex.Match(text, $"^{Regex.Escape(series)} (\\S+)$", RegexOptions.Multiline);
-        Assert.True(match.Success, $"series {series} not found");
-        return double.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture);
     }
 }

@@ -9,12 +9,16 @@ namespace MockServe.Server.Tests.Cli;
 [Collection(TestServer.Collection)]
 public sealed class ProbeCommandTests
 {
+    // The default 3 s is for a container's health check; a first call from a busy test machine (a new channel, code
+    // not yet compiled, the other core busy) took longer once in CI. These tests are not about the timeout.
+    private const string GenerousTimeout = "60s";
+
     [Fact]
     public async Task Probe_ReadyServer_ExitZeroSayingServing()
     {
         await using var server = await TestServer.StartAsync();
 
-        var run = await Task.Run(() => CliRun.Of("probe", "--target", $"http://127.0.0.1:{server.Port}"));
+        var run = await Task.Run(() => CliRun.Of("probe", "--target", $"http://127.0.0.1:{server.Port}", "--timeout", GenerousTimeout));
 
         Assert.Equal(0, run.ExitCode);
         Assert.Equal($"mockserve.v1.InferenceService at http://127.0.0.1:{server.Port}/: SERVING{Environment.NewLine}", run.Out);
@@ -26,7 +30,7 @@ public sealed class ProbeCommandTests
     {
         await using var server = await TestServer.StartAsync();
 
-        var run = await Task.Run(() => CliRun.Of("probe", "--target", $"http://127.0.0.1:{server.Port}", "--service", ""));
+        var run = await Task.Run(() => CliRun.Of("probe", "--target", $"http://127.0.0.1:{server.Port}", "--service", "", "--timeout", GenerousTimeout));
 
         Assert.Equal(0, run.ExitCode);
         Assert.StartsWith("\"\" at ", run.Out, StringComparison.Ordinal);
@@ -37,7 +41,7 @@ public sealed class ProbeCommandTests
     {
         await using var server = await TestServer.StartAsync();
 
-        var run = await Task.Run(() => CliRun.Of("probe", "--target", $"http://127.0.0.1:{server.Port}", "--service", "no.such.Service"));
+        var run = await Task.Run(() => CliRun.Of("probe", "--target", $"http://127.0.0.1:{server.Port}", "--service", "no.such.Service", "--timeout", GenerousTimeout));
 
         Assert.Equal(1, run.ExitCode);
         Assert.StartsWith($"error: no.such.Service at http://127.0.0.1:{server.Port}/: NotFound (", run.Error, StringComparison.Ordinal);

@@ -156,7 +156,19 @@ public sealed partial class InferenceEngine
             // The answer's full blocks join the cache too, when it filled any (cancelled or not: its KV was computed).
             if (seq.Request.HashesWithOutput is { } extend && seq.KvTokens / Options.BlockSize > prompt.Count)
             {
-                seq.Prefix = extend(seq.Generated);
+                try
+                {
+                    var extended = extend(seq.Generated);
+                    // The chain must continue the prompt's: the pins taken are released by these hashes.
+                    seq.Prefix = extended.Count >= prompt.Count && extended.Take(prompt.Count).SequenceEqual(prompt)
+                        ? extended
+                        : throw new InvalidOperationException($"request {seq.Request.RequestId}: the hashes with its output do not begin with its prompt's");
+                }
+                catch (Exception ex)
+                {
+                    // The face's code, run on the engine's thread: its failure costs the answer's cache entries, not the engine.
+                    Fault(ex);
+                }
             }
 
             ReleasePrefix(seq);

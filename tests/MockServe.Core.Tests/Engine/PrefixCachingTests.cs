@@ -184,6 +184,32 @@ public class PrefixCachingTests
         Assert.Equal(0, h.Engine.Snapshot().HbmBlocksUsed);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Finish_OutputHashesThrowOrDoNotContinueThePrompt_FaultReportedPromptBlocksStillCached(bool throws)
+    {
+        var h = new EngineHarness();
+        var faults = new List<Exception>();
+        h.Engine.OnObserverFault = faults.Add;
+        int[] prompt = Prompt(1000);
+        h.Engine.Submit(new InferenceRequest
+        {
+            RequestId = "a",
+            PromptTokens = prompt.Length,
+            MaxTokens = 300,
+            PrefixHashes = PrefixHashes.Chain(prompt, 16),
+            HashesWithOutput = n => throws ? throw new InvalidOperationException("face bug") : PrefixHashes.Chain(Prompt(1300, 7), 16),
+        });
+        h.Run("a");
+
+        Submit(h, "b", [.. prompt, .. Prompt(300, 50_000)]);
+
+        Assert.Single(faults);
+        Assert.Equal(992, h.Run("b").CachedTokens);
+        Assert.Equal(0, h.Engine.Snapshot().HbmBlocksUsed);
+    }
+
     [Fact]
     public void Extend_OverTheRest_EqualsTheChainOfTheWhole()
     {

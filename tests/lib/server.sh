@@ -4,10 +4,12 @@
 # with its output in "$log" and its pid in server_pid.
 
 # A port is taken when something accepts a connection on it. Start at a random point so parallel jobs rarely race
-# for the same port; ports already handed out by this script are skipped.
+# for the same port; ports already handed out by this script are skipped. The range lies below Linux's ephemeral
+# ports (32768-60999): an outgoing connection's local port there accepts nothing, so it looks free, yet a server
+# cannot bind it (a CI run failed so: "address already in use").
 taken=" "
 free_port() {
-  local port=$((50000 + RANDOM % 9000)) tries
+  local port=$((20000 + RANDOM % 12000)) tries
   for tries in $(seq 1 200); do
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && [[ "$taken" != *" $port "* ]]; then
       echo "$port"
@@ -23,7 +25,7 @@ free_port() {
 take_port() {
   # A local named like the caller's variable would take the value instead: hence the odd name.
   local _take_port_found
-  _take_port_found="$(free_port)" || fail "no free loopback port in 50000-59199"
+  _take_port_found="$(free_port)" || fail "no free loopback port in 20000-32199"
   taken+="$_take_port_found "
   printf -v "$1" '%s' "$_take_port_found"
 }

@@ -47,9 +47,10 @@ server_dll="$root/src/MockServe.Server/bin/Release/net10.0/mockserve.dll"
 load_dll="$root/loadtests/MockServe.LoadTests/bin/Release/net10.0/mockserve-load.dll"
 
 # A port is free when nothing accepts a connection on it; start at a random point so parallel jobs rarely race.
+# Below Linux's ephemeral ports (32768-60999), which outgoing connections take without accepting anything.
 taken=" "
 free_port() {
-  local port=$((50000 + RANDOM % 9000))
+  local port=$((20000 + RANDOM % 12000))
   for _ in $(seq 1 200); do
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && [[ "$taken" != *" $port "* ]]; then
       taken="$taken$port "
@@ -61,7 +62,7 @@ free_port() {
   return 1
 }
 grpc_port=$(free_port) && metrics_port=$(free_port) && load_port=$(free_port) && prom_port=$(free_port) \
-  || fail "no free loopback ports in 50000-59199"
+  || fail "no free loopback ports in 20000-32199"
 taken="$taken$grpc_port $metrics_port $load_port $prom_port "
 
 work="$(mktemp -d)"

@@ -1,5 +1,7 @@
 using System.CommandLine;
 
+using Microsoft.AspNetCore.Connections;
+
 using MockServe.Server.Configuration;
 using MockServe.Server.Hosting;
 
@@ -25,7 +27,17 @@ internal static class ServeCommand
         command.SetAction(parseResult =>
         {
             // A bad setting stops Build with every problem listed; CliApp.Run prints them.
-            MockServeApp.Build(sources, SettingsFlags.Overrides(parseResult, Sections)).Run();
+            var app = MockServeApp.Build(sources, SettingsFlags.Overrides(parseResult, Sections));
+            try
+            {
+                app.Run();
+            }
+            catch (IOException ex) when (ex.InnerException is AddressInUseException || ex.Message.StartsWith("Failed to bind", StringComparison.Ordinal))
+            {
+                // A port another process holds is the user's to change, not a crash: Kestrel's message names the address.
+                return CliApp.Fail(parseResult, $"{ex.Message.TrimEnd('.')}: choose another port (--port, --metrics-port, --http-port)");
+            }
+
             return CliApp.ExitOk;
         });
         return command;

@@ -34,7 +34,9 @@ namespace MockServe.Core.Calibration;
 /// and se(u) = se(a) / a^2 (delta method).</para>
 /// <para>Only what the data can determine is fitted: u_p needs prefill work, u_d decode work, h1 more than one
 /// sequence count per step, r a TTFT. A parameter no residual depends on at the starting values (all steps on the
-/// other side of the roofline, host time hidden under GPU time) is kept too. Parameters the data confound (a
+/// other side of the roofline, host time hidden under GPU time) is kept too; overlapped host time, which shows only
+/// where it exceeds the GPU's, starts at the fastest step's time and is kept only if it binds no more quantities at the
+/// fit than it has parameters. Parameters the data confound (a
 /// near-singular J^T J) are named in a <see cref="CalibrationInputException"/> rather than returned as numbers.</para>
 /// </remarks>
 public static class Calibrator
@@ -78,6 +80,12 @@ public static class Calibrator
 
         var start = Start(deployment.Efficiency);
         bool overlap = deployment.Efficiency.OverlapHostTime;
+        if (overlap && entries.Where(e => e.Quantity != CalibratedQuantity.Ttft).Select(e => e.Observed).DefaultIfEmpty(0).Min() is > 0 and var fastest)
+        {
+            // Overlapped, host time shows only where it exceeds the GPU's: a small start would hide it under every
+            // step. The fastest step (or ITL) is the likeliest host-bound one: start at it.
+            start[2] = Math.Max(start[2], fastest * 1000);
+        }
         var reasons = Identify(entries, start, deployment.Efficiency);
         int[] free = Enumerable.Range(0, ParameterCount).Where(i => reasons[i] is null).ToArray();
         if (entries.Count < free.Length || entries.Count == 0)
@@ -95,6 +103,30 @@ public static class Calibrator
         }
 
         var jacobian = Jacobian(entries, full, free, overlap, out var residuals);
+        int[] host = [.. free.Where(i => i is 2 or 3)];
+        if (overlap && host.Length > 0)
+        {
+            // Overlapped host time shows only in the quantities it binds at the fit. Binding no more of them than there
+            // are host parameters, it tells nothing (the GPU's time explains the data as well): keep it at the
+            // deployment's value and fit the rest again.
+            int column = Array.IndexOf(free, host[0]);
+            int bound = Enumerable.Range(0, jacobian.RowCount).Count(r => jacobian[r, column] != 0);
+            if (bound <= host.Length)
+            {
+                var kept = Kept(deployment.Efficiency);
+                foreach (int i in host)
+                {
+                    reasons[i] = "the host time is hidden under the GPU time in (nearly) every step";
+                    start[i] = kept[i];
+                }
+
+                free = [.. free.Where(i => reasons[i] is null)];
+                full = (double[])start.Clone();
+                (iterations, converged) = free.Length > 0 ? Solve(entries, full, free, overlap, options.MaxIterations) : (0, true);
+                jacobian = Jacobian(entries, full, free, overlap, out residuals);
+            }
+        }
+
         CheckConfounding(jacobian, free);
         double rss = residuals.Sum(r => r * r);
         var se = StandardErrors(jacobian, rss, entries.Count - free.Length);
@@ -184,7 +216,8 @@ public static class Calibrator
         var j = Jacobian(entries, start, free, overlap, out _);
         for (int c = 0; c < free.Length; c++)
         {
-            if (j.Column(c).AbsoluteMaximum() == 0)
+            // Overlapped host time can be hidden at the start and show once the utilisations move: the solver decides.
+            if (j.Column(c).AbsoluteMaximum() == 0 && !(overlap && free[c] is 2 or 3))
             {
                 reasons[free[c]] = free[c] switch
                 {

@@ -95,6 +95,89 @@ public sealed class CalibratorTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Host time overlapped with the GPU's (vLLM v1's async scheduling): a step lasts max(GPU, h0 + h1 n). Llama 3.1 8B
+    /// on an H100 with 8 ms + 100 us a sequence of host time: small batches at short contexts are host bound (the GPU
+    /// reads 16 GB in 6.9 ms at 0.7 of 3.35 TB/s), large ones and prefills GPU bound, so every parameter shows in some
+    /// steps. Same grid, noise and tolerances as above (h1 within 10 us); seeds 1..3.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    [InlineData(3)]
+    public void Fit_OverlappedHostTime_RecoversTheHostBoundAndTheGpuBoundParameters(int seed)
+    {
+        var truth = True with { StepOverheadSeconds = 0.008, StepOverheadPerSequenceSeconds = 100e-6, OverlapHostTime = true };
+        var deployment = Llama8BOnH100 with { Efficiency = truth };
+        var cost = new GpuCostModel(deployment);
+        var random = new Random(seed);
+        var measurements = new List<Measurement>();
+        foreach (int batch in Enumerable.Range(0, 20).SelectMany(_ => new[] { 1, 2, 4, 8, 16, 32, 64 }))
+        {
+            foreach (long context in new long[] { 500, 2000, 8000, 30_000 })
+            {
+                foreach (long prefill in new long[] { 0, 512, 2048 })
+                {
+                    var step = default(StepCost);
+                    for (int i = 0; i < batch - (prefill > 0 ? 1 : 0); i++)
+                    {
+                        step.AddDecode(context);
+                    }
+
+                    step.AddPrefill(prefill, 0);
+                    measurements.Add(new Measurement
+                    {
+                        Kind = MeasurementKind.Step,
+                        Source = $"overlap:{measurements.Count + 1}",
+                        BatchSize = batch,
+                        ContextTokens = context,
+                        PrefillTokens = prefill,
+                        StepSeconds = cost.StepSeconds(step) * (1 + (Noise * Gaussian(random))),
+                    });
+                }
+            }
+        }
+
+        // The fit starts from the deployment's efficiency, whose OverlapHostTime it keeps: the peak set with overlap on.
+        var result = Calibrator.Fit(Llama8BOnH100 with { Efficiency = Efficiency.Peak with { OverlapHostTime = true } }, measurements, new CalibrationOptions());
+        Report(result);
+
+        Assert.True(result.Converged);
+        Assert.True(result.Efficiency.OverlapHostTime);
+        AssertRecovered(result, CalibrationParameter.PrefillComputeUtilization, 0.55, 0.05);
+        AssertRecovered(result, CalibrationParameter.DecodeBandwidthUtilization, 0.7, 0.05);
+        AssertRecovered(result, CalibrationParameter.StepOverheadSeconds, 0.008, 0.3e-3 / 0.008);
+        AssertRecovered(result, CalibrationParameter.StepOverheadPerSequenceSeconds, 100e-6, 10e-6 / 100e-6);
+    }
+
+    [Fact]
+    public void Fit_OverlappedHostTimeHiddenInEveryStep_KeptWithTheReason()
+    {
+        // Batches of 32 and 64 at 20K-30K tokens of context: the GPU's step (tens of ms) hides 8 ms of host time.
+        var deployment = Llama8BOnH100 with { Efficiency = Efficiency.Peak with { OverlapHostTime = true } };
+        var cost = new GpuCostModel(Llama8BOnH100 with { Efficiency = True with { StepOverheadSeconds = 0.008, OverlapHostTime = true } });
+        var measurements = new List<Measurement>();
+        foreach (int batch in new[] { 32, 64 })
+        {
+            foreach (long context in new long[] { 20_000, 25_000, 30_000 })
+            {
+                var step = default(StepCost);
+                for (int i = 0; i < batch; i++)
+                {
+                    step.AddDecode(context);
+                }
+
+                measurements.Add(DecodeStep($"big:{measurements.Count + 1}", batch, context, cost.StepSeconds(step)));
+            }
+        }
+
+        var result = Calibrator.Fit(deployment, measurements, new CalibrationOptions());
+
+        Assert.Equal(0.7, result.Efficiency.DecodeBandwidthUtilization, 6);
+        Assert.False(result[CalibrationParameter.StepOverheadSeconds].Determined);
+        Assert.Contains("hidden under the GPU time", result[CalibrationParameter.StepOverheadSeconds].NotDeterminedReason, StringComparison.Ordinal);
+    }
+
+    /// <summary>
     /// The engine itself on its virtual clock, Llama 3.1 8B on an H100, 120 requests one after another (each alone),
     /// prompts log-uniform in 100..2000 tokens (one chunk), outputs 20..400; TTFT and ITL from the results, times
     /// (1 + N(0, 2%)). Alone, every step holds one sequence, so only h0 + h1 is determined (h1 reported kept at 0).

@@ -97,6 +97,13 @@ public sealed partial class InferenceEngine : IRequestControl
     public long SessionTokens(string sessionId) =>
         _sessions.TryGet(sessionId, out var session) && session.Location != Sessions.KvLocation.None ? session.ContextTokens : 0;
 
+    /// <summary>
+    /// Tokens of the leading full blocks of <paramref name="hashes"/> that the prefix cache holds here: what a request
+    /// with those prefix hashes would find cached, for a router (llm-d scores replicas by such prefix hits); 0 when
+    /// prefix caching is off.
+    /// </summary>
+    public long PrefixCachedTokens(IReadOnlyList<ulong> hashes) => _prefixCaching ? (long)_kv.Prefix.Match(hashes) * Options.BlockSize : 0;
+
     /// <summary>Told of every exception an observer throws, after it was caught; must not throw itself.</summary>
     public Action<Exception>? OnObserverFault { get; set; }
 

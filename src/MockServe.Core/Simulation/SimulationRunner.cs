@@ -12,6 +12,8 @@ namespace MockServe.Core.Simulation;
 /// seconds of CPU. The same seed gives the same event trace. Several replicas (each its own engine and GPU group)
 /// share the clock behind a router, which places every turn; a conversation whose turn lands on another replica
 /// than its last one is forgotten by the last one (as its cache would evict it) and prefilled again where it lands.
+/// With <see cref="ConversationMode.Resend"/> there are no sessions: each turn resends the conversation with prefix
+/// hashes over synthetic token ids (<see cref="SyntheticTokens"/>), and only the prefix cache finds its history.
 /// </summary>
 public sealed class SimulationRunner : IEngineObserver
 {
@@ -23,7 +25,14 @@ public sealed class SimulationRunner : IEngineObserver
     private readonly IRouter? _router;
 
     // Each user has at most one turn in flight, in its current session.
+    // Keyed by session id, which in resend mode is the conversation's routing key (no request carries it).
     private readonly Dictionary<string, User> _bySession = new(StringComparer.Ordinal);
+
+    // Resend mode: the user of each turn in flight, by request id, as its events carry no session.
+    private readonly Dictionary<string, User> _byRequest = new(StringComparer.Ordinal);
+
+    // Resend mode's token ids; null for sessions.
+    private readonly SyntheticTokens? _synthetic;
     private readonly List<double> _ttft = [];
     private readonly List<double> _itl = [];
     private readonly List<double> _e2e = [];
@@ -83,6 +92,7 @@ public sealed class SimulationRunner : IEngineObserver
         }
 
         Engine = _replicas[0].Engine;
+        _synthetic = workload.Conversation == ConversationMode.Resend ? new SyntheticTokens(workload.SharedPrefixTokens, engineOptions.BlockSize) : null;
         _maxTokens = _replicas.Min(r => Math.Min(r.Engine.CostModel.Deployment.Model.MaxContext, r.Engine.Limits.HbmCapacityTokens));
         // With distributions only the shortest context and output must fit: longer draws are cut to fit (DrawContext).
         _maxPrompt = _maxTokens - workload.MinOutputTokens;
@@ -137,7 +147,7 @@ public sealed class SimulationRunner : IEngineObserver
         _trace?.OnEvent(e);
         if (e.Kind == EngineEventKind.Finished)
         {
-            OnFinished(e.Result!, _bySession[e.SessionId!]);
+            OnFinished(e.Result!, e.SessionId is { } sessionId ? _bySession[sessionId] : Resent(e.Request!.RequestId));
             return;
         }
 
@@ -224,9 +234,13 @@ public sealed class SimulationRunner : IEngineObserver
         if (user.Turn >= _workload.Turns || user.Prompt + _workload.TurnTokens > _maxPrompt)
         {
             _bySession.Remove(session);
-            // The conversation is over: a client closes its session, which frees the KV at once.
-            var engine = _replicas[user.Replica].Engine;
-            _clock.Schedule(_clock.Now, _ => engine.CloseSession(session));
+            if (_synthetic is null)
+            {
+                // The conversation is over: a client closes its session, which frees the KV at once.
+                var engine = _replicas[user.Replica].Engine;
+                _clock.Schedule(_clock.Now, _ => engine.CloseSession(session));
+            }
+
             if (_workload.ArrivalRate > 0)
             {
                 // Open loop: the user leaves; arrivals bring the next conversations.
@@ -262,7 +276,7 @@ public sealed class SimulationRunner : IEngineObserver
         }
 
         int chosen = _router.Route(user.SessionId, _replicas);
-        if (user.Turn > 0 && chosen != user.Replica)
+        if (user.Turn > 0 && chosen != user.Replica && _synthetic is null)
         {
             _replicas[user.Replica].Engine.CloseSession(user.SessionId);
         }
@@ -297,15 +311,57 @@ public sealed class SimulationRunner : IEngineObserver
             PromptTokens = user.Prompt,
             MaxTokens = user.Output,
         };
+        if (_synthetic is { } synthetic)
+        {
+            request = Resend(request, user, synthetic);
+        }
+
         _bySession[user.SessionId] = user;
         if (!Place(user).Engine.Submit(request).IsAccepted)
         {
+            _byRequest.Remove(request.RequestId);
             // Refused (queue full, or a new session when every session held is busy): the client backs off for a
             // think time and sends the same turn again.
             _rejected++;
             user.Prompt = user.Turn == 0 ? 0 : user.Prompt - _workload.TurnTokens;
             _clock.Schedule(_clock.Now + ThinkTime(), _ => StartTurn(user));
         }
+    }
+
+    /// <summary>
+    /// The turn as a client without a session sends it: the whole conversation, its prefix hashes continuing those of
+    /// the last turn (which are a start of it: the last prompt, then the answer, then the new tokens), and a way to
+    /// extend them over its answer, so that the answer's blocks stay cached for the next turn.
+    /// </summary>
+    private InferenceRequest Resend(InferenceRequest request, User user, SyntheticTokens synthetic)
+    {
+        var chain = user.Chain = synthetic.Extend(user.Chain, user.Key, user.Prompt);
+        ulong key = user.Key;
+        long prompt = user.Prompt;
+        _byRequest[request.RequestId] = user;
+        return request with
+        {
+            SessionId = null,
+            PrefixHashes = chain,
+            HashesWithOutput = generated => synthetic.Extend(chain, key, prompt + generated),
+        };
+    }
+
+    private User Resent(string requestId)
+    {
+        _byRequest.Remove(requestId, out var user);
+        return user!;
+    }
+
+    /// <summary>Tokens of the user's history the replica holds: its session's, or in resend mode its prefix cache's.</summary>
+    private long CachedTokens(InferenceEngine engine, string sessionId)
+    {
+        if (_synthetic is null)
+        {
+            return engine.SessionTokens(sessionId);
+        }
+
+        return _bySession.TryGetValue(sessionId, out var user) ? engine.PrefixCachedTokens(user.Chain) : 0;
     }
 
     /// <summary>
@@ -403,7 +459,7 @@ public sealed class SimulationRunner : IEngineObserver
 
         public int Waiting => Engine.WaitingCount;
 
-        public long CachedTokens(string sessionId) => Engine.SessionTokens(sessionId);
+        public long CachedTokens(string sessionId) => runner.CachedTokens(Engine, sessionId);
 
         public void OnEvent(in EngineEvent e) => runner.OnEvent(e);
 
@@ -431,12 +487,19 @@ public sealed class SimulationRunner : IEngineObserver
 
         public string SessionId { get; private set; } = string.Create(CultureInfo.InvariantCulture, $"u{index}-c0");
 
+        /// <summary>Resend mode: the conversation's key for its token ids.</summary>
+        public ulong Key => SyntheticTokens.Key(Index, Conversation);
+
+        /// <summary>Resend mode: the block hashes of the last prompt sent (of the whole conversation so far).</summary>
+        public ulong[] Chain { get; set; } = [];
+
         public void NewConversation()
         {
             Conversation++;
             Turn = 0;
             Prompt = 0;
             FirstContext = 0;
+            Chain = [];
             SessionId = string.Create(CultureInfo.InvariantCulture, $"u{Index}-c{Conversation}");
         }
     }

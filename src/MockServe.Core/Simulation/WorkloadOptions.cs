@@ -2,6 +2,19 @@ using MockServe.Core.Workload;
 
 namespace MockServe.Core.Simulation;
 
+/// <summary>How a conversation's later turns reach the engine.</summary>
+public enum ConversationMode
+{
+    /// <summary>As an explicit session (id u{user}-c{conversation}) whose history the engine keeps; the default.</summary>
+    Session,
+
+    /// <summary>
+    /// As an OpenAI API client sends them: no session, each turn the whole conversation so far as its prompt, with
+    /// prefix hashes over synthetic token ids, so that only automatic prefix caching finds the history again.
+    /// </summary>
+    Resend,
+}
+
 /// <summary>
 /// A synthetic multi-turn workload: every user holds a conversation whose first turn sends the context and
 /// whose later turns add a few tokens, with think time between turns; after the last turn the user closes the
@@ -49,6 +62,27 @@ public sealed record WorkloadOptions
     /// turns and then leaving, and <see cref="Users"/> is unused. 0 is the closed loop of <see cref="Users"/> users.
     /// </summary>
     public double ArrivalRate { get; init; }
+
+    /// <summary>How later turns reach the engine: a session (default) or the whole conversation resent.</summary>
+    public ConversationMode Conversation { get; init; } = ConversationMode.Session;
+
+    /// <summary>
+    /// The first tokens of every conversation's first prompt that are the same for all users (a shared system prompt),
+    /// part of its context. Only <see cref="ConversationMode.Resend"/> shares them (through the prefix cache); sessions
+    /// never share KV, so in <see cref="ConversationMode.Session"/> they only count toward the context's length.
+    /// </summary>
+    public long SharedPrefixTokens { get; init; }
+
+    /// <summary>The name <c>--conversation</c> takes for a mode.</summary>
+    public static string ModeName(ConversationMode mode) => mode.ToString().ToLowerInvariant();
+
+    /// <summary>The mode <c>--conversation</c> names; null for an unknown name.</summary>
+    public static ConversationMode? ParseMode(string? name) => name switch
+    {
+        "session" => ConversationMode.Session,
+        "resend" => ConversationMode.Resend,
+        _ => null,
+    };
 
     /// <summary>Model seconds at the start left out of the results: turns that arrive before it, and the GPU's time.</summary>
     public double WarmupSeconds { get; init; }
@@ -99,6 +133,16 @@ public sealed record WorkloadOptions
         if (!(WarmupSeconds >= 0) || WarmupSeconds >= DurationSeconds)
         {
             errors.Add($"--warmup: must be zero or more seconds and less than the duration ({DurationSeconds} s), got {WarmupSeconds} s");
+        }
+
+        if (!Enum.IsDefined(Conversation))
+        {
+            errors.Add($"--conversation: must be session or resend, got {Conversation}");
+        }
+
+        if (SharedPrefixTokens < 0 || SharedPrefixTokens > MinContextTokens)
+        {
+            errors.Add($"--shared-prefix: must be between 0 and the (shortest) first-turn context of {MinContextTokens} tokens, got {SharedPrefixTokens}");
         }
 
         return errors;

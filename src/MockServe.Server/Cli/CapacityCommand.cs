@@ -62,6 +62,7 @@ internal static class CapacityCommand
         var turnTokens = TokenCountOption.Create("--turn-tokens", "New prompt tokens of each later turn.", defaults.TurnTokens, "N");
         var thinkTime = DurationOption.Create("--think-time", "Mean pause between a turn's last token and the next turn (uniform in 0.5x..1.5x).", defaults.ThinkTimeSeconds);
         var outputTokens = LengthOption.Create("--output-tokens", "Tokens generated per turn, drawn per turn from a spec.", defaults.OutputTokens, "N|SPEC");
+        var (conversation, sharedPrefix) = SimulateCommand.CreateConversationOptions(defaults);
         var duration = DurationOption.Create("--duration", "Model time of each simulated run.", DefaultDurationSeconds);
         var warmup = new Option<string>("--warmup") { Description = "Model time at the start of each run left out of the results. Default: 10% of --duration.", HelpName = "DURATION" };
         var seeds = new Option<int>("--seeds") { Description = "Seeds per point (1, 2, ... N): a point passes only if every seed's run meets every SLO.", HelpName = "N", DefaultValueFactory = _ => 1 };
@@ -80,7 +81,7 @@ internal static class CapacityCommand
             "capacity",
             "Find how many users (or conversations per second) each deployment serves within an SLO, and which limit binds, by searching runs on the virtual clock.");
         SettingsFlags.AddTo(command, [Settings.Engine]);
-        foreach (Option option in new Option[] { models, gpus, tps, kvBits, weightBits, efficiencies, contexts, turns, turnTokens, thinkTime, outputTokens, duration, warmup, seeds, slo, mode, precision, maxSteps, replicas, router, targetUsers, gpuPrice, chart, format })
+        foreach (Option option in new Option[] { models, gpus, tps, kvBits, weightBits, efficiencies, contexts, turns, turnTokens, thinkTime, outputTokens, conversation, sharedPrefix, duration, warmup, seeds, slo, mode, precision, maxSteps, replicas, router, targetUsers, gpuPrice, chart, format })
         {
             command.Options.Add(option);
         }
@@ -123,8 +124,10 @@ internal static class CapacityCommand
                 DurationSeconds = durationSeconds,
                 WarmupSeconds = warmupSeconds,
                 Users = 1,
+                Conversation = WorkloadOptions.ParseMode(parseResult.GetValue(conversation)) ?? defaults.Conversation,
+                SharedPrefixTokens = parseResult.GetValue(sharedPrefix),
             };
-            errors.AddRange(workload.Validate());
+            errors.AddRange(workload.Validate().Where(e => !e.StartsWith("--shared-prefix", StringComparison.Ordinal)));
             var searchMode = parseResult.GetValue(mode);
             int replicaCount = parseResult.GetValue(replicas);
             string routerName = parseResult.GetValue(router)!;
@@ -164,6 +167,13 @@ internal static class CapacityCommand
                 parseResult.GetValue(efficiencies),
                 parseResult.GetValue(contexts));
             var cases = BuildCases(grid, workload, errors);
+            // The shared prefix is part of each case's context: checked against every one, by Core's rule.
+            foreach (var @case in cases)
+            {
+                var problems = (workload with { ContextTokens = @case.ContextTokens, ContextLengths = @case.ContextLengths }).Validate();
+                errors.AddRange(problems.Where(e => e.StartsWith("--shared-prefix", StringComparison.Ordinal) && !errors.Contains(e)));
+            }
+
             var search = new CapacitySearchOptions
             {
                 Slos = slos ?? SloSet.Parse(DefaultSlo),

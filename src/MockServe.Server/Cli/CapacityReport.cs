@@ -18,7 +18,7 @@ internal sealed class CapacityReport(CapacityPlan plan, IReadOnlyList<CapacityOu
         string cluster = plan.Replicas > 1 ? $", {plan.Replicas} replicas behind {plan.Router}" : "";
         writer.WriteLine(
             $"SLO {plan.Search.Slos} on every one of {plan.Search.Seeds.Count} seed(s); {w.Turns} turns of +{Units.Count(w.TurnTokens)} tokens, " +
-            $"{SimulateCommand.OutputText(w)} output tokens, think {Units.Seconds(w.ThinkTimeSeconds)}; runs of {Units.Seconds(w.DurationSeconds)} " +
+            $"{SimulateCommand.OutputText(w)} output tokens, think {Units.Seconds(w.ThinkTimeSeconds)}, {SimulateCommand.ConversationText(w)}; runs of {Units.Seconds(w.DurationSeconds)} " +
             $"after {Units.Seconds(w.WarmupSeconds)} of warm-up{cluster}");
 
         // Weight bits and efficiency get columns only where a deployment departs from the default (the model's weights,
@@ -128,6 +128,8 @@ internal sealed class CapacityReport(CapacityPlan plan, IReadOnlyList<CapacityOu
         plan.Workload.Turns,
         plan.Workload.TurnTokens,
         plan.Workload.ThinkTimeSeconds,
+        plan.Workload.Conversation,
+        plan.Workload.SharedPrefixTokens,
         plan.Workload.OutputTokens,
         OutputLengths = plan.Workload.OutputLengths?.Spec,
         plan.Workload.DurationSeconds,

@@ -52,6 +52,7 @@ internal static class SimulateCommand
                 result.AddError($"--router: unknown router '{name}', expected one of {string.Join(", ", Routers.Names)}");
             }
         });
+        var (conversation, sharedPrefix) = CreateConversationOptions(defaults);
         var trace = new Option<FileInfo?>("--trace") { Description = "Write every engine event and step to this file, one line each.", HelpName = "FILE" };
         var format = OutputFormats.CreateOption();
 
@@ -59,7 +60,7 @@ internal static class SimulateCommand
             "simulate",
             "Run many multi-turn users against the engine on a virtual clock: an hour of GPU time in seconds.");
         SettingsFlags.AddTo(command, Sections);
-        foreach (Option option in new Option[] { users, context, turns, turnTokens, thinkTime, outputTokens, duration, warmup, rate, seed, replicas, router, trace, format })
+        foreach (Option option in new Option[] { users, context, turns, turnTokens, thinkTime, outputTokens, conversation, sharedPrefix, duration, warmup, rate, seed, replicas, router, trace, format })
         {
             command.Options.Add(option);
         }
@@ -90,6 +91,8 @@ internal static class SimulateCommand
                 Seed = parseResult.GetValue(seed),
                 ArrivalRate = parseResult.GetValue(rate),
                 WarmupSeconds = parseResult.GetValue(warmup),
+                Conversation = WorkloadOptions.ParseMode(parseResult.GetValue(conversation)) ?? defaults.Conversation,
+                SharedPrefixTokens = parseResult.GetValue(sharedPrefix),
             };
             var errors = workload.Validate().ToList();
             if (parseResult.GetResult(users) is null && workload.ArrivalRate == 0)
@@ -180,7 +183,7 @@ internal static class SimulateCommand
         writer.WriteLine(
             $"{r.Model} on {fleet}{r.TensorParallel} x {r.Gpu}, {r.Scheduler}: {load}, {ContextText(w)} context, " +
             $"{w.Turns} turns of +{Units.Count(w.TurnTokens)} tokens, {OutputText(w)} output tokens, think {Units.Seconds(w.ThinkTimeSeconds)}, " +
-            $"{Units.Seconds(w.DurationSeconds)} of model time{warmup}, seed {w.Seed}");
+            $"{ConversationText(w)}, {Units.Seconds(w.DurationSeconds)} of model time{warmup}, seed {w.Seed}");
 
         var metrics = ConsoleTable.Create("Metric", "Value", "").RightAlign(1);
         metrics.AddRow("Concurrency", $"{r.MeanRunning:F2}", $"mean running sequences (max {r.MaxRunning}, mean waiting {r.MeanWaiting:F1}, {Units.Count(r.MaxConcurrentUsers)} users fit at the {(w.ContextLengths is null ? "" : "median ")}first-turn context)");
@@ -218,6 +221,41 @@ internal static class SimulateCommand
         writer.WriteLine(
             $"Simulated {Units.Count(r.Events)} events and {Units.Count(r.Steps)} steps in {run.WallSeconds:F2} s wall, {run.CpuSeconds:F2} s CPU " +
             $"({run.EventsPerCpuSecond / 1e6:F2} M events per CPU second).");
+    }
+
+    /// <summary>
+    /// <c>--conversation</c> and <c>--shared-prefix</c>, as simulate and capacity both take them; the mode's name is
+    /// checked here (naming the flag and the value), the prefix's length by <see cref="WorkloadOptions.Validate"/>.
+    /// </summary>
+    internal static (Option<string> Conversation, Option<long> SharedPrefix) CreateConversationOptions(WorkloadOptions defaults)
+    {
+        var conversation = new Option<string>("--conversation")
+        {
+            Description = "How later turns reach the engine: session (the engine keeps each conversation's history) or resend "
+                + "(no session: each turn resends the whole conversation, found again only by prefix caching, as OpenAI API clients do).",
+            HelpName = "session|resend",
+            DefaultValueFactory = _ => WorkloadOptions.ModeName(defaults.Conversation),
+        };
+        conversation.Validators.Add(result =>
+        {
+            string? name = result.GetValueOrDefault<string>();
+            if (WorkloadOptions.ParseMode(name) is null)
+            {
+                result.AddError($"--conversation: unknown mode '{name}', expected session or resend");
+            }
+        });
+        var sharedPrefix = TokenCountOption.Create(
+            "--shared-prefix",
+            "The first tokens of every conversation's first prompt, the same for all users (a system prompt), part of --context; shared in HBM only with --conversation resend.",
+            defaults.SharedPrefixTokens);
+        return (conversation, sharedPrefix);
+    }
+
+    /// <summary>"sessions", or "resent conversations, 40K-token shared prefix".</summary>
+    internal static string ConversationText(WorkloadOptions w)
+    {
+        string mode = w.Conversation == ConversationMode.Resend ? "resent conversations (no session, prefix caching)" : "sessions";
+        return w.SharedPrefixTokens > 0 ? $"{mode}, {Units.Count(w.SharedPrefixTokens)}-token shared prefix" : mode;
     }
 
     /// <summary>"50K-token", or the spec a conversation's context is drawn from.</summary>

@@ -30,6 +30,20 @@ public class CapacityCommandTests
     }
 
     [Fact]
+    public void Capacity_ConversationResend_JsonAndTableNameTheModeAndTheSharedPrefix()
+    {
+        string[] args = ["capacity", "--model", "yi-34b", "--gpu", "a100-80gb", "--context", "8k", "--duration", "1m", "--max-steps", "3", "--conversation", "resend", "--shared-prefix", "4k"];
+
+        var json = CliRun.Of([.. args, "--format", "json"]);
+        var table = CliRun.Of(args);
+
+        Assert.Equal(0, json.ExitCode);
+        using var doc = JsonDocument.Parse(json.Out);
+        Assert.Equal(("resend", 4000L), (doc.RootElement.GetProperty("conversation").GetString(), doc.RootElement.GetProperty("sharedPrefixTokens").GetInt64()));
+        Assert.Contains("resent conversations (no session, prefix caching), 4,000-token shared prefix", table.Out);
+    }
+
+    [Fact]
     public void Capacity_ShorterContext_ServesMoreUsers()
     {
         var run = CliRun.Of([.. YiOnA100, "--context", "50k,8k", "--slo", "ttft-p50=2s"]);
@@ -242,6 +256,8 @@ public class CapacityCommandTests
     [InlineData("--weight-bits", "16,x", "--weight-bits: 'x'")]
     [InlineData("--weight-bits", "0", "--weight-bits: must be between 1 and 32, got 0")]
     [InlineData("--efficiency", "peak,fast", "--efficiency: unknown efficiency 'fast'")]
+    [InlineData("--conversation", "stateless", "--conversation: unknown mode 'stateless', expected session or resend")]
+    [InlineData("--shared-prefix", "10k", "--shared-prefix: must be between 0 and the (shortest) first-turn context of 8000 tokens, got 10000")]
     public void Capacity_BadValue_FailsNamingTheOption(string option, string value, string expected)
     {
         var run = CliRun.Of("capacity", "--model", "yi-34b", "--gpu", "a100-80gb", "--context", "8k", "--duration", "1m", option, value);

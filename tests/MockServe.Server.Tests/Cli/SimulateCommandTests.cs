@@ -121,6 +121,9 @@ public class SimulateCommandTests
     [InlineData("--replicas", "0", "--replicas")]
     [InlineData("--router", "random", "--router")]
     [InlineData("--rate", "-1", "--rate")]
+    [InlineData("--conversation", "stateless", "--conversation: unknown mode 'stateless', expected session or resend")]
+    [InlineData("--shared-prefix", "2000", "--shared-prefix: must be between 0 and the (shortest) first-turn context of 1000 tokens, got 2000")]
+    [InlineData("--shared-prefix", "lots", "--shared-prefix: expected a whole number of tokens")]
     public void Simulate_BadValue_FailsNamingTheOption(string option, string value, string expected)
     {
         string[] args = option == "--users"
@@ -178,5 +181,35 @@ public class SimulateCommandTests
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("0.5 conversations/s arriving", run.Out);
         Assert.Contains("(30 s of warm-up left out)", run.Out);
+    }
+
+    [Fact]
+    public void Simulate_ConversationResendWithSharedPrefix_HeaderAndJsonNameTheModeAndCacheHitsFollow()
+    {
+        string[] args = [.. Small, "--conversation", "resend", "--shared-prefix", "16k"];
+
+        var table = CliRun.Of(args);
+        var json = CliRun.Of([.. args, "--format", "json"]);
+
+        Assert.Equal(0, table.ExitCode);
+        Assert.Contains("resent conversations (no session, prefix caching), 16,000-token shared prefix", table.Out);
+        using var doc = JsonDocument.Parse(json.Out);
+        var workload = doc.RootElement.GetProperty("workload");
+        Assert.Equal(("resend", 16_000L), (workload.GetProperty("conversation").GetString(), workload.GetProperty("sharedPrefixTokens").GetInt64()));
+        // No session swaps, no history lost. Only a turn admitted while the first was still prefilling is new (the engine
+        // caches a prompt's blocks when its prefill completes); every later one finds at least the shared prefix.
+        var states = doc.RootElement.GetProperty("cacheStates");
+        Assert.Equal((0L, 0L), (states.GetProperty("host").GetInt64(), states.GetProperty("miss").GetInt64()));
+        Assert.InRange(states.GetProperty("new").GetInt64(), 1, 2);
+        Assert.True(states.GetProperty("hot").GetInt64() > 6 * 3, $"{states.GetProperty("hot").GetInt64()} hot turns");
+    }
+
+    [Fact]
+    public void Simulate_DefaultConversation_HeaderSaysSessions()
+    {
+        var run = CliRun.Of(Small);
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Contains("think 2 s, sessions, 120 s of model time", run.Out);
     }
 }

@@ -119,12 +119,27 @@ public sealed partial class InferenceEngine
     private bool TryAdmitWithPrefix(Sequence seq, IReadOnlyList<ulong> hashes, long promptBlocks, StepPlan plan)
     {
         int blockSize = Options.BlockSize;
-        int hit = (int)Math.Min(_kv.Prefix.Match(hashes), (seq.PrefillTarget - 1) / blockSize);
-        _kv.Prefix.Acquire(hashes, hit);
+        var cache = _kv.Prefix;
+        if (seq.MatchVersion != cache.Version)
+        {
+            seq.MatchedBlocks = (int)Math.Min(cache.Match(hashes), (seq.PrefillTarget - 1) / blockSize);
+            seq.MatchedFreeBlocks = cache.FreeAmong(hashes, seq.MatchedBlocks);
+            seq.MatchVersion = cache.Version;
+        }
+
+        int hit = seq.MatchedBlocks;
         long own = promptBlocks - hit;
+        // Pinning the hit takes its free blocks out of what eviction may reclaim: without room even so, the sequence
+        // waits, found out without pinning and unpinning thousands of blocks each step while a long prompt waits.
+        if (_kv.Hbm.Free + _kv.ReclaimableHbmBlocks - seq.MatchedFreeBlocks < own)
+        {
+            return false;
+        }
+
+        cache.Acquire(hashes, hit);
         if (!_kv.MakeRoom(own, plan, exclude: null))
         {
-            _kv.Prefix.Release(hashes, hit);
+            cache.Release(hashes, hit);
             return false;
         }
 

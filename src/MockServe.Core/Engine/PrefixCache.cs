@@ -75,6 +75,12 @@ internal sealed class PrefixCache
     /// <summary>Cached blocks that two or more sequences read at once: the HBM that sharing saves.</summary>
     public long SharedBlocks { get; private set; }
 
+    /// <summary>
+    /// Changes whenever a block is added, evicted, pinned or unpinned: a <see cref="Match"/> and a
+    /// <see cref="FreeAmong"/> computed at one version hold until it changes (decode steps leave it alone).
+    /// </summary>
+    public long Version { get; private set; }
+
     /// <summary>How many of <paramref name="hashes"/>, from the first, are cached: the prompt's reusable prefix in blocks.</summary>
     public int Match(IReadOnlyList<ulong> hashes)
     {
@@ -87,9 +93,22 @@ internal sealed class PrefixCache
         return k;
     }
 
+    /// <summary>How many of the first <paramref name="count"/> blocks, all cached, no sequence uses: what pinning them takes from the reclaimable.</summary>
+    public int FreeAmong(IReadOnlyList<ulong> hashes, int count)
+    {
+        int free = 0;
+        for (int k = 0; k < count; k++)
+        {
+            free += _blocks[hashes[k]].References == 0 ? 1 : 0;
+        }
+
+        return free;
+    }
+
     /// <summary>Pins the first <paramref name="count"/> blocks, which <see cref="Match"/> found cached, for a sequence.</summary>
     public void Acquire(IReadOnlyList<ulong> hashes, int count)
     {
+        Version++;
         for (int k = 0; k < count; k++)
         {
             var entry = _blocks[hashes[k]];
@@ -113,6 +132,7 @@ internal sealed class PrefixCache
     /// </summary>
     public int Insert(IReadOnlyList<ulong> hashes, int from, int? to = null)
     {
+        Version++;
         int added = 0;
         for (int k = from; k < (to ?? hashes.Count); k++)
         {
@@ -135,6 +155,7 @@ internal sealed class PrefixCache
     /// </summary>
     public void Release(IReadOnlyList<ulong> hashes, int count)
     {
+        Version++;
         for (int k = count - 1; k >= 0; k--)
         {
             var entry = _blocks[hashes[k]];
@@ -152,6 +173,7 @@ internal sealed class PrefixCache
     /// <summary>Drops up to <paramref name="blocks"/> free cached blocks, least recently used first; returns how many.</summary>
     public long Evict(long blocks)
     {
+        Version++;
         long evicted = 0;
         while (evicted < blocks && _free.First is { } node)
         {

@@ -55,6 +55,16 @@ internal sealed class Sequence(InferenceRequest request, Session? session, doubl
     /// <summary>Leading prompt blocks this sequence reads from the prefix cache, pinned there while it runs.</summary>
     public int SharedBlocks { get; set; }
 
+    /// <summary>
+    /// While it waits: the prefix cache's <see cref="PrefixCache.Version"/> at which <see cref="MatchedBlocks"/> and
+    /// <see cref="MatchedFreeBlocks"/> were found, so a head of the queue that does not fit is not matched again each step.
+    /// </summary>
+    public long MatchVersion { get; set; } = -1;
+
+    public int MatchedBlocks { get; set; }
+
+    public int MatchedFreeBlocks { get; set; }
+
     public long HostBlocks { get; set; }
 
     /// <summary>True once the sequence first got its blocks; a recomputed sequence keeps its first cache state.</summary>

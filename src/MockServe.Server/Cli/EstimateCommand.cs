@@ -96,10 +96,28 @@ internal static class EstimateCommand
         table.AddRow(
             "Efficiency",
             $"{Units.Percent(e.PrefillComputeUtilization)} / {Units.Percent(e.DecodeBandwidthUtilization)}",
-            $"of peak {(deployment.ComputesInFp8 ? "FP8" : "BF16")} FLOP/s / HBM bandwidth"
-                + (e.HostStepSeconds(1) > 0 ? $"; host {Units.Seconds(e.HostStepSeconds(1))} a step{(e.OverlapHostTime ? ", overlapped" : "")}" : ""));
+            $"of peak {(deployment.ComputesInFp8 ? "FP8" : "BF16")} FLOP/s / HBM bandwidth{HostText(e)}");
         ConsoleTable.Write(writer, table);
     }
+
+    /// <summary>
+    /// One line on how the deployment departs from the datasheet: "16-bit weights, peak efficiency (datasheet roofline,
+    /// no host time)" or "8-bit weights (FP8 compute), efficiency: prefill 50% of peak FLOP/s, decode 60% of HBM
+    /// bandwidth; host 8 ms a step, overlapped".
+    /// </summary>
+    public static string PrecisionAndEfficiency(Deployment deployment)
+    {
+        var e = deployment.Efficiency;
+        string weights = $"{Units.Number(deployment.WeightBytesPerParameter * 8)}-bit weights{(deployment.ComputesInFp8 ? " (FP8 compute)" : "")}";
+        return e == Efficiency.Peak
+            ? $"{weights}, peak efficiency (datasheet roofline, no host time)"
+            : $"{weights}, efficiency: prefill {Units.Percent(e.PrefillComputeUtilization)} of peak FLOP/s, "
+                + $"decode {Units.Percent(e.DecodeBandwidthUtilization)} of HBM bandwidth{HostText(e)}";
+    }
+
+    private static string HostText(Efficiency e) =>
+        (e.HostStepSeconds(1) > 0 ? $"; host {Units.Seconds(e.HostStepSeconds(1))} a step{(e.OverlapHostTime ? ", overlapped" : "")}" : "")
+        + (e.RequestOverheadSeconds > 0 ? $", {Units.Seconds(e.RequestOverheadSeconds)} a request" : "");
 
     /// <summary>The JSON shape of an estimate; <see cref="CostSummary"/>'s fields plus what was priced.</summary>
     internal sealed record EstimateResult(

@@ -134,7 +134,7 @@ internal static class SimulateCommand
             }
             else
             {
-                WriteTable(stdout, report, run);
+                WriteTable(stdout, report, run, built);
             }
 
             return CliApp.ExitOk;
@@ -174,7 +174,7 @@ internal static class SimulateCommand
         return (report, new RunCost(wall, cpu, (report.Events + report.Steps) / Math.Max(cpu, 1e-9)));
     }
 
-    private static void WriteTable(TextWriter writer, SimulationReport r, RunCost run)
+    private static void WriteTable(TextWriter writer, SimulationReport r, RunCost run, Deployment deployment)
     {
         var w = r.Workload;
         string fleet = r.Router is null ? "" : $"{r.Replicas.Count} replicas behind {r.Router}, each ";
@@ -184,6 +184,7 @@ internal static class SimulateCommand
             $"{r.Model} on {fleet}{r.TensorParallel} x {r.Gpu}, {r.Scheduler}: {load}, {ContextText(w)} context, " +
             $"{w.Turns} turns of +{Units.Count(w.TurnTokens)} tokens, {OutputText(w)} output tokens, think {Units.Seconds(w.ThinkTimeSeconds)}, " +
             $"{ConversationText(w)}, {Units.Seconds(w.DurationSeconds)} of model time{warmup}, seed {w.Seed}");
+        writer.WriteLine(EstimateCommand.PrecisionAndEfficiency(deployment));
 
         var metrics = ConsoleTable.Create("Metric", "Value", "").RightAlign(1);
         metrics.AddRow("Concurrency", $"{r.MeanRunning:F2}", $"mean running sequences (max {r.MaxRunning}, mean waiting {r.MeanWaiting:F1}, {Units.Count(r.MaxConcurrentUsers)} users fit at the {(w.ContextLengths is null ? "" : "median ")}first-turn context)");

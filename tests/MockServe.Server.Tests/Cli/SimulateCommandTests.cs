@@ -212,4 +212,15 @@ public class SimulateCommandTests
         Assert.Equal(0, run.ExitCode);
         Assert.Contains("think 2 s, sessions, 120 s of model time", run.Out);
     }
+
+    [Fact]
+    public void Simulate_RealisticEightBitOnH100_SaysThePrecisionAndEfficiencyUnderTheHeader()
+    {
+        var run = CliRun.Of("simulate", "--users", "2", "--duration", "60s", "--gpu", "h100-sxm", "--weight-bits", "8", "--efficiency", "realistic");
+
+        Assert.Equal(0, run.ExitCode);
+        Assert.Equal(
+            "8-bit weights (FP8 compute), efficiency: prefill 50% of peak FLOP/s, decode 60% of HBM bandwidth; host 8 ms a step, overlapped",
+            run.Out.Split('\n')[1].TrimEnd('\r'));
+    }
 }

@@ -24,13 +24,9 @@ step "npm ci (versions from package-lock.json)"
 # Install scripts are not needed: buf's bin is a Node shim that finds its platform package by itself.
 (cd "$here" && npm ci --ignore-scripts --no-audit --no-fund)
 
-step "dotnet build src/MockServe.Server -c Release"
-dotnet build "$root/src/MockServe.Server" -c Release --nologo -v quiet
-dll="$root/src/MockServe.Server/bin/Release/net10.0/mockserve.dll"
-[ -f "$dll" ] || fail "the build produced no $dll"
-
 # shellcheck source=../lib/server.sh
 source "$here/../lib/server.sh"
+build_server
 take_port port
 take_port metrics_port
 server_work_dir

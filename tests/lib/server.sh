@@ -30,6 +30,14 @@ take_port() {
   printf -v "$1" '%s' "$_take_port_found"
 }
 
+# Builds the server (Release) from the checkout at $root and sets dll to its program.
+build_server() {
+  step "dotnet build src/MockServe.Server -c Release"
+  dotnet build "$root/src/MockServe.Server" -c Release --nologo -v quiet
+  dll="$root/src/MockServe.Server/bin/Release/net10.0/mockserve.dll"
+  [ -f "$dll" ] || fail "the build produced no $dll"
+}
+
 # Sets work (a temporary folder), log (the server's log in it) and the EXIT trap that stops the server if it runs.
 server_work_dir() {
   work="$(mktemp -d)"

@@ -28,13 +28,9 @@ echo "node $(node --version), npm $(npm --version), $(locust --version 2>&1 | he
 step "npm ci (versions from package-lock.json)"
 (cd "$here" && npm ci --ignore-scripts --no-audit --no-fund)
 
-step "dotnet build src/MockServe.Server -c Release"
-dotnet build "$root/src/MockServe.Server" -c Release --nologo -v quiet
-dll="$root/src/MockServe.Server/bin/Release/net10.0/mockserve.dll"
-[ -f "$dll" ] || fail "the build produced no $dll"
-
 # shellcheck source=../lib/server.sh
 source "$here/../lib/server.sh"
+build_server
 take_port http_port
 take_port grpc_port
 take_port metrics_port

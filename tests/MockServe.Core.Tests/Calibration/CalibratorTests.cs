@@ -51,35 +51,7 @@ public sealed class CalibratorTests(ITestOutputHelper output)
     public void Fit_StepsPricedByCostModelWithNoise_RecoversParameters(string name, int seed)
     {
         var deployment = name.StartsWith("yi", StringComparison.Ordinal) ? Presets.DefaultDeployment : Llama8BOnH100;
-        var cost = new GpuCostModel(deployment with { Efficiency = True });
-        var random = new Random(seed);
-        var measurements = new List<Measurement>();
-        foreach (int batch in Enumerable.Range(0, 40).SelectMany(_ => new[] { 1, 2, 4, 8, 16, 32, 64 }))
-        {
-            foreach (long context in new long[] { 500, 2000, 8000, 30_000 })
-            {
-                foreach (long prefill in new long[] { 0, 512, 2048 })
-                {
-                    var step = default(StepCost);
-                    int decodes = batch - (prefill > 0 ? 1 : 0);
-                    for (int i = 0; i < decodes; i++)
-                    {
-                        step.AddDecode(context);
-                    }
-
-                    step.AddPrefill(prefill, 0);
-                    measurements.Add(new Measurement
-                    {
-                        Kind = MeasurementKind.Step,
-                        Source = $"grid:{measurements.Count + 1}",
-                        BatchSize = batch,
-                        ContextTokens = context,
-                        PrefillTokens = prefill,
-                        StepSeconds = cost.StepSeconds(step) * (1 + (Noise * Gaussian(random))),
-                    });
-                }
-            }
-        }
+        var measurements = GridSteps(new GpuCostModel(deployment with { Efficiency = True }), new Random(seed), repeats: 40);
 
         var result = Calibrator.Fit(deployment, measurements, new CalibrationOptions { Source = "grid" });
         Report(result);
@@ -108,34 +80,7 @@ public sealed class CalibratorTests(ITestOutputHelper output)
     {
         var truth = True with { StepOverheadSeconds = 0.008, StepOverheadPerSequenceSeconds = 100e-6, OverlapHostTime = true };
         var deployment = Llama8BOnH100 with { Efficiency = truth };
-        var cost = new GpuCostModel(deployment);
-        var random = new Random(seed);
-        var measurements = new List<Measurement>();
-        foreach (int batch in Enumerable.Range(0, 20).SelectMany(_ => new[] { 1, 2, 4, 8, 16, 32, 64 }))
-        {
-            foreach (long context in new long[] { 500, 2000, 8000, 30_000 })
-            {
-                foreach (long prefill in new long[] { 0, 512, 2048 })
-                {
-                    var step = default(StepCost);
-                    for (int i = 0; i < batch - (prefill > 0 ? 1 : 0); i++)
-                    {
-                        step.AddDecode(context);
-                    }
-
-                    step.AddPrefill(prefill, 0);
-                    measurements.Add(new Measurement
-                    {
-                        Kind = MeasurementKind.Step,
-                        Source = $"overlap:{measurements.Count + 1}",
-                        BatchSize = batch,
-                        ContextTokens = context,
-                        PrefillTokens = prefill,
-                        StepSeconds = cost.StepSeconds(step) * (1 + (Noise * Gaussian(random))),
-                    });
-                }
-            }
-        }
+        var measurements = GridSteps(new GpuCostModel(deployment), new Random(seed), repeats: 20);
 
         // The fit starts from the deployment's efficiency, whose OverlapHostTime it keeps: the peak set with overlap on.
         var result = Calibrator.Fit(Llama8BOnH100 with { Efficiency = Efficiency.Peak with { OverlapHostTime = true } }, measurements, new CalibrationOptions());
@@ -394,6 +339,42 @@ public sealed class CalibratorTests(ITestOutputHelper output)
         Assert.Equal(0.55, result.Efficiency.PrefillComputeUtilization, 5);
         Assert.Equal(0.015, result.Efficiency.RequestOverheadSeconds, 7);
         Assert.Equal(0, result.Efficiency.FinishOverheadSeconds);
+    }
+
+    /// <summary>
+    /// Steps priced by <paramref name="cost"/> over batches 1..64, contexts 500..30K and prefills 0, 512, 2048 (84 points,
+    /// each <paramref name="repeats"/> times), times (1 + N(0, 2%)) from <paramref name="random"/>.
+    /// </summary>
+    private static List<Measurement> GridSteps(GpuCostModel cost, Random random, int repeats)
+    {
+        var measurements = new List<Measurement>();
+        foreach (int batch in Enumerable.Range(0, repeats).SelectMany(_ => new[] { 1, 2, 4, 8, 16, 32, 64 }))
+        {
+            foreach (long context in new long[] { 500, 2000, 8000, 30_000 })
+            {
+                foreach (long prefill in new long[] { 0, 512, 2048 })
+                {
+                    var step = default(StepCost);
+                    for (int i = 0; i < batch - (prefill > 0 ? 1 : 0); i++)
+                    {
+                        step.AddDecode(context);
+                    }
+
+                    step.AddPrefill(prefill, 0);
+                    measurements.Add(new Measurement
+                    {
+                        Kind = MeasurementKind.Step,
+                        Source = $"grid:{measurements.Count + 1}",
+                        BatchSize = batch,
+                        ContextTokens = context,
+                        PrefillTokens = prefill,
+                        StepSeconds = cost.StepSeconds(step) * (1 + (Noise * Gaussian(random))),
+                    });
+                }
+            }
+        }
+
+        return measurements;
     }
 
     private static Measurement DecodeStep(string source, int batch, long context, double seconds) => new()

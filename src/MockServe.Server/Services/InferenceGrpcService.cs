@@ -102,6 +102,8 @@ internal sealed class InferenceGrpcService(
         // The modelled end-of-sequence, drawn before the engine checks max_tokens: a bad count is refused there.
         long target = request.IgnoreEos || max < 1 ? max : text.Between(Math.Clamp(request.MinTokens, 1, max), max);
         var prefix = input.PromptIds is { } ids ? new PromptPrefix(ids, engine.Options.BlockSize, text, wordIds) : null;
+        // The ids are hashed now; the call lives as long as its stream, and a long prompt's ids need not.
+        input = input with { PromptIds = null };
         var submitted = await engine.SubmitAsync(new InferenceRequest
         {
             RequestId = client.Scope(requestId),

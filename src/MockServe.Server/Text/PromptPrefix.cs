@@ -11,7 +11,8 @@ namespace MockServe.Server.Text;
 /// </summary>
 internal sealed class PromptPrefix
 {
-    private readonly int[] _promptIds;
+    // The prompt's ids after its last full block: all that extending the chain needs (a long prompt's ids are not kept).
+    private readonly int[] _promptTail;
     private readonly int _blockSize;
     private readonly TokenText.Stream _answer;
     private readonly WordIds _words;
@@ -19,11 +20,11 @@ internal sealed class PromptPrefix
     /// <param name="answer">The request's text stream before its first token: a copy is read, it is not consumed.</param>
     public PromptPrefix(int[] promptIds, int blockSize, TokenText.Stream answer, WordIds words)
     {
-        _promptIds = promptIds;
         _blockSize = blockSize;
         _answer = answer.Copy();
         _words = words;
         Hashes = PrefixHashes.Chain(promptIds, blockSize);
+        _promptTail = promptIds[(Hashes.Length * blockSize)..];
     }
 
     public ulong[] Hashes { get; }
@@ -34,7 +35,7 @@ internal sealed class PromptPrefix
     /// </summary>
     public IReadOnlyList<ulong> WithOutput(long generated)
     {
-        var tail = new List<int>(_promptIds.AsSpan(Hashes.Length * _blockSize).ToArray());
+        var tail = new List<int>(_promptTail);
         // The engine computed the KV of the prompt and all but the last generated token: ids past those are not needed,
         // and a long echoed word is encoded only as far as that.
         long needed = tail.Count + generated;

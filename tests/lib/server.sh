@@ -56,6 +56,26 @@ server_cleanup() {
   rm -rf "$work"
 }
 
+# wait_ready CHECK [ARGS...]: runs CHECK every half second until it succeeds, failing when the server exits first or
+# 60 s pass; then says how long the stage has taken ($started).
+wait_ready() {
+  local deadline=$((SECONDS + 60)) status
+  until "$@"; do
+  if ! kill -0 "$server_pid" 2>/dev/null; then
+    show_log
+    wait "$server_pid" && status=0 || status=$?
+    server_pid=""
+    fail "the server exited with status $status before it was ready"
+  fi
+  if [ "$SECONDS" -ge "$deadline" ]; then
+    show_log
+    fail "the server was not ready within 60 s"
+  fi
+  sleep 0.5
+done
+echo "ready after $((SECONDS - started)) s in all"
+}
+
 show_log() { echo "--- server log (last 40 lines)" >&2; tail -n 40 "$log" >&2 || true; }
 
 # Stops the server with SIGTERM and fails unless it exits 0 within 40 s and logged no handler error.

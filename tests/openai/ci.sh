@@ -45,21 +45,8 @@ dotnet "$dll" serve --http-port "$http_port" --port "$grpc_port" --metrics-port 
 server_pid=$!
 
 step "wait for readiness (GET /health = 200, at most 60 s)"
-deadline=$((SECONDS + 60))
-until [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$http_port/health")" = "200" ]; do
-  if ! kill -0 "$server_pid" 2>/dev/null; then
-    show_log
-    wait "$server_pid" && status=0 || status=$?
-    server_pid=""
-    fail "the server exited with status $status before it was ready"
-  fi
-  if [ "$SECONDS" -ge "$deadline" ]; then
-    show_log
-    fail "the server was not ready within 60 s"
-  fi
-  sleep 0.5
-done
-echo "ready after $((SECONDS - started)) s in all"
+health_ok() { [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 2 "http://127.0.0.1:$http_port/health")" = "200" ]; }
+wait_ready health_ok
 
 step "run.sh http://127.0.0.1:$http_port 127.0.0.1:$grpc_port"
 "$here/run.sh" "http://127.0.0.1:$http_port" "127.0.0.1:$grpc_port" || { show_log; fail "run.sh failed"; }
